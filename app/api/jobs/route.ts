@@ -1,0 +1,6 @@
+import { apiRoute, parseQuery } from "@/lib/api/handler";
+import { listJobs, listJobsQuerySchema } from "@/lib/registry";
+
+export const GET = apiRoute(async ({ req }) => listJobs(parseQuery(req, listJobsQuerySchema)), {
+  permission: "jobs.read",
+});

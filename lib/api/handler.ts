@@ -1,0 +1,129 @@
+import { z } from "zod";
+import { config } from "@/lib/config";
+import { AppError } from "@/lib/errors";
+import { log } from "@/lib/log";
+
+/**
+ * Every API route goes through `apiRoute`: it resolves who is calling, checks the permission the
+ * route declares, runs the handler and turns any thrown error into the JSON error form
+ * `{ error: { code, message } }` with its HTTP status. Unknown errors become a logged 500 whose
+ * message reveals nothing internal.
+ */
+
+export type Permission =
+  | "models.read"
+  | "models.write"
+  | "versions.write"
+  | "versions.promote"
+  | "versions.delete"
+  | "metrics.write"
+  | "jobs.read";
+
+export interface Actor {
+  /** Null until accounts exist; then the user's id. */
+  id: string | null;
+  name: string;
+  permissions: "all" | ReadonlySet<Permission>;
+}
+
+export interface HandlerContext<P> {
+  req: Request;
+  params: P;
+  actor: Actor;
+}
+
+type RouteContext = { params: Promise<Record<string, string | string[]>> };
+
+/** Accounts and roles come later; until then every caller is the configured local actor. */
+function resolveActor(_req: Request): Actor {
+  return { id: null, name: config().DEFAULT_ACTOR, permissions: "all" };
+}
+
+function mayDo(actor: Actor, permission: Permission | undefined): boolean {
+  return permission === undefined || actor.permissions === "all" || actor.permissions.has(permission);
+}
+
+export function jsonResponse(body: unknown, status = 200, headers: HeadersInit = {}): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+  });
+}
+
+export function errorResponse(error: AppError): Response {
+  const body: { code: string; message: string; details?: unknown } = { code: error.code, message: error.message };
+  if (error.details !== undefined) body.details = error.details;
+  return jsonResponse({ error: body }, error.status);
+}
+
+/** A readable one-line summary of what was wrong with the input. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+}
+
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof z.ZodError) {
+    return new AppError("validation_failed", describeZodError(error), {
+      issues: error.issues.map(({ path, message }) => ({ path, message })),
+    });
+  }
+  return new AppError("internal", "something went wrong on the server; the error has been logged");
+}
+
+export function apiRoute<P extends Record<string, string>>(
+  handler: (context: HandlerContext<P>) => Promise<Response | unknown>,
+  options: { permission?: Permission } = {},
+) {
+  return async (req: Request, routeContext?: RouteContext): Promise<Response> => {
+    try {
+      const actor = resolveActor(req);
+      if (!mayDo(actor, options.permission)) {
+        throw new AppError("forbidden", `you do not have the '${options.permission}' permission`);
+      }
+      const params = ((await routeContext?.params) ?? {}) as P;
+      const result = await handler({ req, params, actor });
+      return result instanceof Response ? result : jsonResponse(result);
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.code === "internal") {
+        log.error({ err: error, method: req.method, url: req.url }, "unhandled error in API route");
+      }
+      return errorResponse(appError);
+    }
+  };
+}
+
+/** Parses a JSON body against a schema; a body that is not JSON is a 400 that says so. */
+export async function parseJsonBody<S extends z.ZodType>(req: Request, schema: S): Promise<z.output<S>> {
+  const text = await req.text();
+  let body: unknown;
+  try {
+    body = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new AppError("bad_request", "the request body is not valid JSON");
+  }
+  return schema.parse(body);
+}
+
+export function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.output<S> {
+  const params = new URL(req.url).searchParams;
+  const query: Record<string, string> = {};
+  for (const [key, value] of params) if (value !== "") query[key] = value;
+  return schema.parse(query);
+}
+
+export const versionNumberSchema = z.coerce
+  .number({ error: "the version must be a positive whole number" })
+  .int("the version must be a positive whole number")
+  .positive("the version must be a positive whole number");
+
+export function parseVersionParam(raw: string): number {
+  const parsed = versionNumberSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new AppError("bad_request", `'${raw}' is not a version number; versions are positive whole numbers`);
+  return parsed.data;
+}

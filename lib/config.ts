@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/**
+ * The environment, parsed and checked once per process. Defaults describe the embedded setup
+ * that `npm run up` brings up; `.env.example` lists every variable.
+ */
+const byteSize = z.coerce.number().int().positive();
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default("redis://127.0.0.1:6379"),
+  /** Key prefix for every queue, so several installations (or test runs) can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_-]+$/)
+    .default("modelyard"),
+  DATA_DIR: z.string().default("./.data"),
+  /** Where artifacts live; defaults to DATA_DIR/artifacts. */
+  ARTIFACT_DIR: z.string().optional(),
+  MAX_UPLOAD_BYTES: byteSize.default(2 * 1024 ** 3),
+  /** Validation loads untrusted models in a child process with these limits. */
+  VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /** Name recorded as the actor of changes until accounts exist. */
+  DEFAULT_ACTOR: z.string().min(1).default("local"),
+});
+
+export type AppConfig = z.infer<typeof configSchema> & { artifactDir: string };
+
+let cached: AppConfig | undefined;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}\nSee .env.example.`);
+  }
+  const data = parsed.data;
+  return { ...data, artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts` };
+}
+
+/** The process-wide configuration, parsed on first use. */
+export function config(): AppConfig {
+  cached ??= loadConfig();
+  return cached;
+}

@@ -1,0 +1,17 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "./generated/client";
+import { config } from "@/lib/config";
+
+export type Db = PrismaClient;
+
+export function createDb(databaseUrl: string = config().DATABASE_URL): Db {
+  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+}
+
+const globalForDb = globalThis as unknown as { modelyardDb?: Db };
+
+/** The process-wide client. Services take a `Db` parameter defaulting to this, so tests pass their own. */
+export function db(): Db {
+  globalForDb.modelyardDb ??= createDb();
+  return globalForDb.modelyardDb;
+}

@@ -1,0 +1,3 @@
+export { db, createDb, type Db } from "./client";
+export * from "./generated/enums";
+export { Prisma } from "./generated/client";

@@ -1,0 +1,3 @@
+export * from "./queues";
+export * from "./enqueue";
+export { createRedis } from "./redis";

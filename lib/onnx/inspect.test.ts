@@ -1,0 +1,153 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildMlp, mulberry32, randomMlpLayers } from "./build";
+import { OnnxModelError } from "./errors";
+import { inspectOnnx, type OnnxInspection } from "./inspect";
+import { decodeModel, encodeModel, onnx } from "./proto";
+
+const MODELS_DIR = path.resolve(process.cwd(), "../shared/models");
+const readModel = (file: string) => new Uint8Array(readFileSync(path.join(MODELS_DIR, file)));
+
+/** Parameters of a stack of dense layers: weights plus biases. */
+const denseParameters = (sizes: number[]) =>
+  sizes.slice(1).reduce((total, outFeatures, index) => total + sizes[index]! * outFeatures + outFeatures, 0);
+
+const smallMlp = () =>
+  buildMlp({
+    inputName: "x",
+    outputName: "y",
+    layers: randomMlpLayers([4, 3, 2], 5),
+    activation: "relu",
+    softmaxOutput: true,
+  });
+
+function expectModelError(run: () => unknown, message: string | RegExp): void {
+  let thrown: unknown;
+  try {
+    run();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown).toBeInstanceOf(OnnxModelError);
+  if (typeof message === "string") expect((thrown as Error).message).toBe(message);
+  else expect((thrown as Error).message).toMatch(message);
+}
+
+describe("inspectOnnx on the shared models", () => {
+  it("reads the digits MLP (64 → 128 → 64 → 10, PyTorch export)", () => {
+    expect(inspectOnnx(readModel("digits_mlp.onnx"))).toEqual<OnnxInspection>({
+      irVersion: 8,
+      opset: 17,
+      opsetImports: [{ domain: "", version: 17 }],
+      producerName: "pytorch",
+      producerVersion: "2.11.0",
+      graphName: "main_graph",
+      inputs: [{ name: "input", dtype: "float32", shape: ["batch", 64] }],
+      outputs: [{ name: "output", dtype: "float32", shape: ["batch", 10] }],
+      parameterCount: denseParameters([64, 128, 64, 10]),
+      nodeCount: 5,
+      operators: { Gemm: 3, Relu: 2 },
+    });
+  });
+
+  it("reads the breast-cancer MLP (standardisation, 30 → 32 → 2 with tanh)", () => {
+    const inspection = inspectOnnx(readModel("breast_cancer_mlp.onnx"));
+    expect(inspection.inputs).toEqual([{ name: "input", dtype: "float32", shape: ["batch", 30] }]);
+    expect(inspection.outputs).toEqual([{ name: "output", dtype: "float32", shape: ["batch", 2] }]);
+    expect(inspection.opset).toBe(17);
+    // mean and standard deviation vectors (30 each), then two dense layers
+    expect(inspection.parameterCount).toBe(30 + 30 + denseParameters([30, 32, 2]));
+    expect(inspection.operators).toEqual({ Sub: 1, Div: 1, Gemm: 2, Tanh: 1 });
+  });
+});
+
+describe("inspectOnnx refuses unusable files", () => {
+  it("explains a truncated file", () => {
+    const digits = readModel("digits_mlp.onnx");
+    const half = digits.subarray(0, Math.floor(digits.length / 2));
+    expectModelError(
+      () => inspectOnnx(half),
+      new RegExp(
+        `^the file is truncated or is not an ONNX protobuf: it ends after ${half.length} bytes where at least \\d+ were expected$`,
+      ),
+    );
+  });
+
+  it("refuses random bytes", () => {
+    const random = mulberry32(42);
+    const noise = Uint8Array.from({ length: 10_000 }, () => Math.floor(random() * 256));
+    expectModelError(
+      () => inspectOnnx(noise),
+      /^(the file is truncated or is not an ONNX protobuf: |not an ONNX model: the file has no graph)/,
+    );
+  });
+
+  it("refuses a protobuf without a graph", () => {
+    expectModelError(() => inspectOnnx(encodeModel({ irVersion: 8 })), "not an ONNX model: the file has no graph");
+  });
+
+  it("refuses a model without ir_version", () => {
+    const model = decodeModel(smallMlp());
+    model.irVersion = 0;
+    expectModelError(() => inspectOnnx(encodeModel(model)), /^not a valid ONNX model: ir_version is missing/);
+  });
+
+  it("refuses weights stored in external data files", () => {
+    const model = decodeModel(smallMlp());
+    const weight = model.graph!.initializer![0]!;
+    weight.rawData = new Uint8Array();
+    weight.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    weight.externalData = [
+      { key: "location", value: "weights.bin" },
+      { key: "offset", value: "0" },
+    ];
+    expectModelError(
+      () => inspectOnnx(encodeModel(model)),
+      "the model stores weights in external data files (weights.bin), which cannot be uploaded as a single file; " +
+        "re-export it with all weights inside the .onnx file",
+    );
+  });
+});
+
+describe("inspectOnnx details", () => {
+  it("does not list initializers that are also graph inputs (IR < 4 style) as model inputs", () => {
+    const model = decodeModel(smallMlp());
+    const graph = model.graph!;
+    graph.input!.push(
+      ...graph.initializer!.map((tensor) => ({
+        name: tensor.name,
+        type: { tensorType: { elemType: tensor.dataType } },
+      })),
+    );
+    model.irVersion = 3;
+    const inspection = inspectOnnx(encodeModel(model));
+    expect(inspection.inputs.map((input) => input.name)).toEqual(["x"]);
+    expect(inspection.parameterCount).toBe(denseParameters([4, 3, 2]));
+  });
+
+  it("names dtypes numpy-style and marks unknown dims and ranks", () => {
+    const { INT64, BOOL, FLOAT16, STRING } = onnx.TensorProto.DataType;
+    const model = decodeModel(smallMlp());
+    model.graph!.input = [
+      {
+        name: "ids",
+        type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: "n" }, {}, { dimValue: 3 }] } } },
+      },
+      { name: "mask", type: { tensorType: { elemType: BOOL } } },
+      { name: "half", type: { tensorType: { elemType: FLOAT16, shape: { dim: [] } } } },
+      { name: "tokens", type: { sequenceType: { elemType: { tensorType: { elemType: STRING } } } } },
+    ];
+    model.opsetImport = [{ domain: "com.microsoft", version: 1 }];
+    model.graph!.node![0]!.domain = "com.microsoft";
+    const inspection = inspectOnnx(encodeModel(model));
+    expect(inspection.inputs).toEqual([
+      { name: "ids", dtype: "int64", shape: ["n", "?", 3] },
+      { name: "mask", dtype: "bool", shape: ["..."] },
+      { name: "half", dtype: "float16", shape: [] },
+      { name: "tokens", dtype: "sequence<string>", shape: ["..."] },
+    ]);
+    expect(inspection.opset).toBeNull();
+    expect(inspection.operators).toEqual({ "com.microsoft:Gemm": 1, Relu: 1, Gemm: 1, Softmax: 1 });
+  });
+});

@@ -1,0 +1,59 @@
+import type { Readable } from "node:stream";
+import { artifactStore, type ArtifactStore, type StoredArtifact } from "@/lib/artifacts";
+import type { Db } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+
+/**
+ * Artifact rows and files move together. Both adding a reference and removing the last one take a
+ * transaction-scoped advisory lock on the hash, so a file is never deleted under a commit that
+ * starts to use it.
+ */
+type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
+
+async function lockArtifact(tx: Tx, sha256: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${sha256}, 0))`;
+}
+
+export async function storeUpload(
+  body: Readable | AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  store: ArtifactStore = artifactStore(),
+): Promise<StoredArtifact> {
+  return store.put(body, { maxBytes });
+}
+
+/** Inside the version-creating transaction: makes sure the artifact row exists and its file is there. */
+export async function claimArtifact(
+  tx: Tx,
+  stored: StoredArtifact,
+  store: ArtifactStore = artifactStore(),
+): Promise<void> {
+  await lockArtifact(tx, stored.sha256);
+  if (!(await store.exists(stored.sha256))) {
+    throw new AppError(
+      "conflict",
+      "the upload was removed while it was being registered; please upload the file again",
+    );
+  }
+  await tx.artifact.upsert({
+    where: { sha256: stored.sha256 },
+    create: { sha256: stored.sha256, sizeBytes: BigInt(stored.sizeBytes) },
+    update: {},
+  });
+}
+
+/** Deletes the artifact row and file when no version points at it any more. */
+export async function releaseArtifact(
+  database: Db,
+  sha256: string,
+  store: ArtifactStore = artifactStore(),
+): Promise<boolean> {
+  return database.$transaction(async (tx) => {
+    await lockArtifact(tx, sha256);
+    const users = await tx.modelVersion.count({ where: { artifactSha256: sha256 } });
+    if (users > 0) return false;
+    await tx.artifact.deleteMany({ where: { sha256 } });
+    await store.remove(sha256);
+    return true;
+  });
+}

@@ -1,0 +1,112 @@
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { migrate } from "@/lib/db/migrate";
+import { createDatabase, dropDatabase } from "./lib/databases";
+import { nextBin, playwrightBin, runToCompletion, startWeb, startWorker, vitestBin, waitForHttp } from "./lib/platform";
+import { ensurePostgres, ensureRedis, findFreePort } from "./lib/services";
+
+/**
+ * `npm test`: every test. Unit and integration tests (Vitest, real PostgreSQL, Redis and
+ * onnxruntime), then the end-to-end tests (Playwright in Chromium) against a production build of
+ * the web app and a real worker. Services come from DATABASE_URL / REDIS_URL, else embedded ones.
+ *   --only unit|e2e   run one part
+ */
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const runVitest = only === undefined || only === "unit";
+const runE2e = only === undefined || only === "e2e";
+
+const postgres = await ensurePostgres({
+  databaseUrl: process.env.DATABASE_URL,
+  dataDir: path.resolve(".data/test"),
+  database: "postgres",
+});
+const redis = await ensureRedis({ redisUrl: process.env.REDIS_URL });
+const baseEnv = {
+  DATABASE_URL: postgres.url,
+  REDIS_URL: redis.url,
+  NEXT_TELEMETRY_DISABLED: "1",
+  LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+};
+await mkdir("test-results", { recursive: true });
+
+interface Tally {
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
+let exitCode = 0;
+
+async function addVitestCounts(file: string) {
+  const report = JSON.parse(await readFile(file, "utf8")) as {
+    numPassedTests: number;
+    numFailedTests: number;
+    numPendingTests: number;
+    numTodoTests: number;
+  };
+  tally.passed += report.numPassedTests;
+  tally.failed += report.numFailedTests;
+  tally.skipped += report.numPendingTests + report.numTodoTests;
+}
+
+async function addPlaywrightCounts(file: string) {
+  const report = JSON.parse(await readFile(file, "utf8")) as {
+    stats: { expected: number; unexpected: number; flaky: number; skipped: number };
+  };
+  tally.passed += report.stats.expected;
+  tally.failed += report.stats.unexpected + report.stats.flaky;
+  tally.skipped += report.stats.skipped;
+}
+
+try {
+  if (runVitest) {
+    const code = await runToCompletion(
+      vitestBin,
+      ["run", "--reporter=default", "--reporter=json", "--outputFile.json=test-results/vitest.json"],
+      baseEnv,
+    );
+    await addVitestCounts("test-results/vitest.json").catch(() => (tally.failed += code === 0 ? 0 : 1));
+    if (code !== 0) exitCode = code;
+  }
+  if (runE2e) {
+    exitCode = (await runEndToEnd()) || exitCode;
+  }
+} finally {
+  await redis.stop();
+  await postgres.stop();
+}
+console.log(`\ntests: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
+process.exit(exitCode || (tally.failed > 0 ? 1 : 0));
+
+async function runEndToEnd(): Promise<number> {
+  const buildCode = await runToCompletion(nextBin, ["build"], baseEnv);
+  if (buildCode !== 0) {
+    tally.failed += 1;
+    return buildCode;
+  }
+  const database = `modelyard_e2e_${process.pid}`;
+  await dropDatabase(postgres.url, database);
+  const databaseUrl = await createDatabase(postgres.url, database);
+  await migrate(databaseUrl);
+  const env = {
+    ...baseEnv,
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: `modelyard-e2e:${process.pid}`,
+    DATA_DIR: path.resolve(`.data/e2e-${process.pid}`),
+    MAX_UPLOAD_BYTES: String(50 * 1024 * 1024),
+  };
+  const port = await findFreePort(3100);
+  const web = startWeb(env, port, "start", true);
+  const worker = startWorker(env, true);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/api/health`, 120_000, web);
+    const code = await runToCompletion(playwrightBin, ["test"], { ...env, E2E_BASE_URL: `http://127.0.0.1:${port}` });
+    await addPlaywrightCounts("test-results/playwright.json").catch(() => (tally.failed += code === 0 ? 0 : 1));
+    return code;
+  } finally {
+    await Promise.allSettled([web.stop(), worker.stop()]);
+    await dropDatabase(postgres.url, database);
+    const { rm } = await import("node:fs/promises");
+    await rm(env.DATA_DIR, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,54 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { migrate } from "@/lib/db/migrate";
+import { ensurePostgres, ensureRedis, findFreePort, type RunningService } from "./lib/services";
+import { nextBin, runToCompletion, startWeb, startWorker, waitForHttp, type ManagedProcess } from "./lib/platform";
+
+/**
+ * `npm run up`: brings the whole platform up on this machine. PostgreSQL and Redis are the ones in
+ * DATABASE_URL / REDIS_URL, else an embedded PostgreSQL and a local redis-server; then migrations,
+ * the demo seed, the web app and the worker. Ctrl-C stops everything it started.
+ * `--dev` runs the web app with `next dev` instead of a production build.
+ */
+if (existsSync(".env")) process.loadEnvFile(".env");
+const dev = process.argv.includes("--dev");
+const dataDir = path.resolve(process.env.DATA_DIR ?? ".data");
+const services: RunningService[] = [];
+const processes: ManagedProcess[] = [];
+
+async function stopAll(code: number): Promise<never> {
+  await Promise.allSettled(processes.map((child) => child.stop()));
+  await Promise.allSettled(services.map((service) => service.stop()));
+  process.exit(code);
+}
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+try {
+  const postgres = await ensurePostgres({ databaseUrl: process.env.DATABASE_URL, dataDir, database: "modelyard" });
+  services.push(postgres);
+  const redis = await ensureRedis({ redisUrl: process.env.REDIS_URL });
+  services.push(redis);
+  const env = { DATABASE_URL: postgres.url, REDIS_URL: redis.url, DATA_DIR: dataDir, NEXT_TELEMETRY_DISABLED: "1" };
+  Object.assign(process.env, env);
+
+  const migrated = await migrate(postgres.url);
+  if (migrated.applied.length > 0) console.error(`[modelyard] applied migrations: ${migrated.applied.join(", ")}`);
+  const { seedDemo } = await import("@/prisma/seed");
+  await seedDemo();
+
+  if (!dev) {
+    console.error("[modelyard] building the web app (next build)");
+    const code = await runToCompletion(nextBin, ["build"], env);
+    if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
+  }
+  const port = await findFreePort(Number(process.env.PORT ?? 3000));
+  const web = startWeb(env, port, dev ? "dev" : "start");
+  processes.push(web, startWorker(env));
+  await waitForHttp(`http://127.0.0.1:${port}/api/health`, 180_000, web);
+  console.error(`\n  Modelyard is running: http://127.0.0.1:${port}\n  Press Ctrl-C to stop.\n`);
+  for (const child of processes) child.child.once("exit", (code) => void stopAll(code ?? 1));
+} catch (error) {
+  console.error(`[modelyard] ${error instanceof Error ? error.message : String(error)}`);
+  await stopAll(1);
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { apiErrorSchema, modelSummarySchema, pageSchema } from "@/lib/registry/schemas";
+import { api } from "../fixtures/api";
+import { createModel, uniqueName } from "../fixtures/registry";
+
+const modelPage = pageSchema(modelSummarySchema);
+
+async function expectError(response: Response, status: number, code: string, message?: RegExp) {
+  expect(response.status).toBe(status);
+  const body = apiErrorSchema.parse(await response.json());
+  expect(body.error.code).toBe(code);
+  if (message) expect(body.error.message).toMatch(message);
+  return body.error;
+}
+
+describe("models API", () => {
+  it("creates, reads, updates and deletes a model", async () => {
+    const name = uniqueName("fraud");
+    const created = await createModel(name, { description: "Scores card payments", tags: ["payments", "tabular"] });
+    expect(created).toMatchObject({
+      name,
+      description: "Scores card payments",
+      tags: ["payments", "tabular"],
+      versionCount: 0,
+      productionVersion: null,
+      createdBy: "local",
+    });
+
+    const fetched = modelSummarySchema.parse(await (await api("GET", `/api/models/${name}`)).json());
+    expect(fetched.id).toBe(created.id);
+
+    const patched = await api("PATCH", `/api/models/${name}`, { json: { description: "v2", tags: ["x"] } });
+    expect(patched.status).toBe(200);
+    expect(modelSummarySchema.parse(await patched.json())).toMatchObject({ description: "v2", tags: ["x"] });
+
+    expect((await api("DELETE", `/api/models/${name}`)).status).toBe(204);
+    await expectError(
+      await api("GET", `/api/models/${name}`),
+      404,
+      "not_found",
+      new RegExp(`model '${name}' was not found`),
+    );
+  });
+
+  it("lists with search, tag filter and pagination", async () => {
+    const prefix = uniqueName("search");
+    for (let index = 0; index < 7; index += 1)
+      await createModel(`${prefix}-${index}`, { tags: index % 2 === 0 ? ["even"] : [] });
+    await createModel(uniqueName("other"));
+
+    const first = modelPage.parse(await (await api("GET", `/api/models?q=${prefix}&pageSize=3`)).json());
+    expect(first.total).toBe(7);
+    expect(first.items).toHaveLength(3);
+    const third = modelPage.parse(await (await api("GET", `/api/models?q=${prefix}&pageSize=3&page=3`)).json());
+    expect(third.items).toHaveLength(1);
+    const all = new Set([...first.items, ...third.items].map((item) => item.name));
+    expect(all.size).toBe(4);
+
+    const even = modelPage.parse(await (await api("GET", `/api/models?q=${prefix}&tag=even`)).json());
+    expect(even.total).toBe(4);
+    expect(even.items.every((item) => item.tags.includes("even"))).toBe(true);
+
+    await expectError(await api("GET", "/api/models?page=0"), 400, "validation_failed", /page/);
+    await expectError(await api("GET", "/api/models?pageSize=5000"), 400, "validation_failed", /pageSize/);
+  });
+
+  it("rejects bad names, duplicates and malformed bodies with clear errors", async () => {
+    await expectError(
+      await api("POST", "/api/models", { json: { name: "team/model" } }),
+      400,
+      "validation_failed",
+      /may contain only letters/,
+    );
+    await expectError(
+      await api("POST", "/api/models", { json: { name: "x".repeat(500) } }),
+      400,
+      "validation_failed",
+      /longer than 100 characters/,
+    );
+    await expectError(await api("POST", "/api/models", { json: { name: "" } }), 400, "validation_failed", /empty/);
+    await expectError(await api("POST", "/api/models", { json: {} }), 400, "validation_failed", /name/);
+    await expectError(
+      await api("POST", "/api/models", { body: "{not json", headers: { "content-type": "application/json" } }),
+      400,
+      "bad_request",
+      /not valid JSON/,
+    );
+    const name = uniqueName();
+    await createModel(name);
+    await expectError(await api("POST", "/api/models", { json: { name } }), 409, "conflict", /already exists/);
+    await expectError(
+      await api("PATCH", `/api/models/${name}`, { json: { name: "renamed" } }),
+      400,
+      "validation_failed",
+    );
+    await expectError(await api("GET", "/api/models/no-such-model"), 404, "not_found");
+  });
+
+  it("answers unknown API routes with the JSON error form", async () => {
+    await expectError(
+      await api("GET", "/api/nothing/here"),
+      404,
+      "not_found",
+      /no API route matches GET \/api\/nothing\/here/,
+    );
+  });
+});
+
+describe("OpenAPI document", () => {
+  it("describes every route with schemas generated from the API's own zod schemas", async () => {
+    const { GET } = await import("@/app/api/openapi.json/route");
+    const response = await GET(new Request("http://modelyard.test/api/openapi.json"));
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        "/api/models",
+        "/api/models/{name}/versions",
+        "/api/models/{name}/versions/{version}/stage",
+        "/api/jobs/{id}",
+      ]),
+    );
+    const createBody = document.paths["/api/models"]!.post as {
+      requestBody: { content: { "application/json": { schema: { required: string[] } } } };
+    };
+    expect(createBody.requestBody.content["application/json"].schema.required).toEqual(["name"]);
+  });
+});

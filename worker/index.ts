@@ -1,0 +1,40 @@
+import type { Worker } from "bullmq";
+import { config } from "@/lib/config";
+import { db } from "@/lib/db";
+import { closeQueues, QueueName } from "@/lib/jobs";
+import { log as rootLog } from "@/lib/log";
+import { processValidate } from "./jobs/validate";
+import { resendQueuedJobs } from "./outbox";
+import { startQueueWorker } from "./registry";
+
+/** The worker process: runs every queue's processor and shuts down gracefully on SIGTERM/SIGINT. */
+const log = rootLog.child({ process: "worker" });
+const settings = config();
+const deps = { database: db(), log };
+
+const workers: Worker[] = [
+  startQueueWorker(QueueName.Validate, processValidate, { concurrency: settings.WORKER_CONCURRENCY, deps }),
+];
+
+const sweep = () =>
+  resendQueuedJobs(deps.database, log).catch((error: unknown) => log.warn({ err: error }, "outbox sweep failed"));
+void sweep();
+const sweepTimer = setInterval(sweep, 30_000);
+sweepTimer.unref();
+
+log.info({ queues: workers.map((worker) => worker.name), concurrency: settings.WORKER_CONCURRENCY }, "worker started");
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, "worker stopping; letting running jobs finish");
+  clearInterval(sweepTimer);
+  await Promise.all(workers.map((worker) => worker.close()));
+  await closeQueues();
+  await deps.database.$disconnect();
+  log.info("worker stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

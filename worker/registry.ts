@@ -1,0 +1,47 @@
+import { UnrecoverableError, Worker, type Job as BullJob } from "bullmq";
+import { config } from "@/lib/config";
+import type { Db } from "@/lib/db";
+import { createRedis, jobPayloadSchemas, type JobPayload, type QueueName } from "@/lib/jobs";
+import type { Logger } from "@/lib/log";
+
+/**
+ * Starts one BullMQ worker per queue. Registration is generic over the queue map, so a processor
+ * can only receive its own queue's payload, and every payload is checked before it runs.
+ */
+export interface ProcessorDeps {
+  database: Db;
+  log: Logger;
+}
+
+export type Processor<Q extends QueueName> = (
+  payload: JobPayload<Q>,
+  job: BullJob,
+  deps: ProcessorDeps,
+) => Promise<void>;
+
+export function startQueueWorker<Q extends QueueName>(
+  queue: Q,
+  processor: Processor<Q>,
+  options: { concurrency: number; deps: ProcessorDeps },
+): Worker {
+  const logger = options.deps.log.child({ queue });
+  const worker = new Worker(
+    queue,
+    async (job) => {
+      const parsed = jobPayloadSchemas[queue].safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`invalid ${queue} payload: ${parsed.error.message}`);
+      await processor(parsed.data as JobPayload<Q>, job, { ...options.deps, log: logger });
+    },
+    {
+      connection: createRedis(),
+      prefix: config().REDIS_PREFIX,
+      concurrency: options.concurrency,
+      // Validation of a large model can hold the event loop in the child, not here; keep locks short.
+      lockDuration: 60_000,
+    },
+  );
+  worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+  worker.on("failed", (job, error) => logger.warn({ jobId: job?.id, err: error.message }, "job attempt failed"));
+  worker.on("stalled", (jobId) => logger.warn({ jobId }, "job stalled; it will be retried"));
+  return worker;
+}
