@@ -24,11 +24,21 @@ const configSchema = z.object({
   VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /** Serving replicas: where they listen, and the URL clients use to reach them (or their load balancer). */
+  SERVING_HOST: z.string().min(1).default("0.0.0.0"),
+  SERVING_PORT: z.coerce.number().int().min(0).max(65535).default(8501),
+  SERVING_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). */
+  SERVING_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+  SERVING_MAX_BODY_BYTES: byteSize.default(32 * 1024 ** 2),
+  /** How often replicas re-read desired deployments, in case a change notification was missed. */
+  SERVING_SYNC_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
+  SERVING_METRICS_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
   /** Name recorded as the actor of changes until accounts exist. */
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });
 
-export type AppConfig = z.infer<typeof configSchema> & { artifactDir: string };
+export type AppConfig = z.infer<typeof configSchema> & { artifactDir: string; servingPublicUrl: string };
 
 let cached: AppConfig | undefined;
 
@@ -41,7 +51,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}\nSee .env.example.`);
   }
   const data = parsed.data;
-  return { ...data, artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts` };
+  return {
+    ...data,
+    artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts`,
+    servingPublicUrl: (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, ""),
+  };
 }
 
 /** The process-wide configuration, parsed on first use. */

@@ -10,6 +10,6 @@ export {
   findVersionRow,
   type UploadInput,
 } from "./versions";
-export { transitionStage, rollback, onStageChange, STAGE_LABEL } from "./stages";
+export { transitionStage, rollback, STAGE_LABEL } from "./stages";
 export { logMetrics, listMetrics } from "./metrics";
 export { listJobs, getJob } from "./jobs";

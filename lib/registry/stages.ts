@@ -1,6 +1,7 @@
 import { db as defaultDb, type Db } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { log } from "@/lib/log";
+import { ensureDeploymentOnPromotion } from "@/lib/serving/deployments";
+import { announceDeploymentChange } from "@/lib/serving/notify";
 import { isUniqueViolation, getVersion, versionNotFound } from "./versions";
 import { notFound } from "@/lib/errors";
 import type { StageName, TransitionInput, VersionDetail } from "./schemas";
@@ -17,25 +18,8 @@ export const STAGE_LABEL: Record<StageName, string> = {
 /** Stages that hold at most one version per model: entering one archives the previous holder. */
 const SINGLE_HOLDER_STAGES: StageName[] = ["STAGING", "PRODUCTION"];
 
-export type StageChangeListener = (change: {
-  modelName: string;
-  version: number;
-  stage: StageName;
-}) => void | Promise<void>;
-const listeners: StageChangeListener[] = [];
-
-/** Called after a stage change commits (serving workers subscribe through this). */
-export function onStageChange(listener: StageChangeListener): void {
-  listeners.push(listener);
-}
-
-async function notify(modelName: string, version: number, stage: StageName): Promise<void> {
-  for (const listener of listeners) {
-    await Promise.resolve(listener({ modelName, version, stage })).catch((error: unknown) =>
-      log.warn({ err: error, modelName, version, stage }, "stage change listener failed"),
-    );
-  }
-}
+/** After a stage change commits, serving replicas are told to pick up the new Production/Staging versions. */
+const notify = (modelName: string) => announceDeploymentChange(modelName);
 
 /** Locks the model row so promotions of one model run one at a time. */
 async function lockModel(tx: Tx, modelName: string): Promise<string> {
@@ -67,6 +51,7 @@ async function enterStage(
     }
   }
   await moveStage(tx, target.id, target.stage, to, actor, comment);
+  if (to === "PRODUCTION") await ensureDeploymentOnPromotion(tx, modelId, actor);
 }
 
 function concurrentPromotion(modelName: string) {
@@ -107,7 +92,7 @@ export async function transitionStage(
     if (isUniqueViolation(error)) throw concurrentPromotion(modelName);
     throw error;
   }
-  await notify(modelName, version, input.stage);
+  await notify(modelName);
   return getVersion(modelName, version, database);
 }
 
@@ -146,6 +131,6 @@ export async function rollback(
     if (isUniqueViolation(error)) throw concurrentPromotion(modelName);
     throw error;
   }
-  await notify(modelName, restored, "PRODUCTION");
+  await notify(modelName);
   return getVersion(modelName, restored, database);
 }

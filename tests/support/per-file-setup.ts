@@ -23,6 +23,8 @@ process.env.LOG_LEVEL ??= "warn";
 afterAll(async () => {
   const { closeQueues } = await import("@/lib/jobs");
   await closeQueues();
+  const { closeDeploymentPublisher } = await import("@/lib/serving/notify");
+  await closeDeploymentPublisher();
   const globals = globalThis as { modelyardDb?: { $disconnect(): Promise<void> } };
   await globals.modelyardDb?.$disconnect();
   await dropDatabase(databaseUrl, databaseName);

@@ -1,0 +1,290 @@
+/**
+ * The versions this replica hosts and the routing table that points labels at them. Changes are
+ * availability-preserving: a new version is loaded and warmed before its label moves, requests
+ * already queued on the old version finish there, and only then is the old session released. A
+ * version that fails to load leaves the label where it was.
+ */
+import { access } from "node:fs/promises";
+import type { Logger } from "@/lib/log";
+import type { Signature, TensorSpec } from "@/lib/registry/schemas";
+import type { DesiredDeployment, DesiredVersion } from "@/lib/serving/deployments";
+import type { DeploymentSettings, ReplicaModel, ServingLabel } from "@/lib/serving/schemas";
+import { Batcher } from "./batcher";
+import { SessionThread } from "./session-client";
+import { isElementType, sampleTensor, type HostTensor } from "./tensors";
+
+export interface HostedVersion {
+  modelId: string;
+  modelName: string;
+  versionId: string;
+  version: number;
+  signature: Signature;
+  /** Inputs and outputs all have a dynamic first dimension, so requests can be stacked. */
+  batchable: boolean;
+  batcher: Batcher;
+  settings: DeploymentSettings;
+  loadedAt: Date;
+}
+
+interface Route {
+  modelId: string;
+  modelName: string;
+  labels: Map<ServingLabel, HostedVersion>;
+}
+
+export type RouteTarget = { label: ServingLabel } | { version: number };
+
+/** The model, label or version is not served here: 404 in both protocols. */
+export class RouteError extends Error {
+  override name = "RouteError";
+}
+
+export interface ModelHostOptions {
+  artifactPath: (sha256: string) => string;
+  intraOpThreads: number;
+  log: Logger;
+  onBatch?: (version: HostedVersion, rows: number, computeMs: number) => void;
+  /** Called whenever what the replica reports about itself changes. */
+  onStateChange?: () => void;
+  /** A version that failed to load is tried again after this long (or when its deployment changes). */
+  retryFailedAfterMs?: number;
+}
+
+const isDynamic = (dim: number | string | undefined) => typeof dim === "string" || (typeof dim === "number" && dim < 0);
+
+export function isBatchable(signature: Signature): boolean {
+  return (
+    signature.inputs.length > 0 &&
+    [...signature.inputs, ...signature.outputs].every((spec) => spec.shape.length > 0 && isDynamic(spec.shape[0]))
+  );
+}
+
+const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export class ModelHost {
+  private desired: DesiredDeployment[] = [];
+  private routes = new Map<string, Route>();
+  private readonly hosted = new Map<string, HostedVersion>();
+  private readonly loading = new Map<string, { since: Date }>();
+  private readonly failed = new Map<string, { message: string; at: Date }>();
+  private readonly threads = new Map<HostedVersion, SessionThread>();
+  private readonly retiring = new Set<Promise<void>>();
+  private synced = false;
+  private closed = false;
+
+  constructor(private readonly options: ModelHostOptions) {}
+
+  /** Takes the desired deployments (from the database) and moves towards them. */
+  apply(desired: DesiredDeployment[]): void {
+    if (this.closed) return;
+    this.desired = desired;
+    this.synced = true;
+    this.reconcile();
+  }
+
+  /** The version a request goes to. Synchronous, so the batcher is reached in the same tick. */
+  resolve(modelName: string, target: RouteTarget): HostedVersion {
+    const route = this.routes.get(modelName);
+    if (!route || route.labels.size === 0) throw new RouteError(`model '${modelName}' is not served here`);
+    if ("label" in target) {
+      const version = route.labels.get(target.label);
+      if (!version) {
+        throw new RouteError(
+          `model '${modelName}' has no ${target.label} version deployed; deployed: ${this.describeDeployed(route)}`,
+        );
+      }
+      return version;
+    }
+    for (const version of route.labels.values()) if (version.version === target.version) return version;
+    throw new RouteError(
+      `version ${target.version} of model '${modelName}' is not deployed; deployed: ${this.describeDeployed(route)}`,
+    );
+  }
+
+  /** Versions a model answers for, with their labels (for metadata and status responses). */
+  servedVersions(modelName: string): { version: HostedVersion; labels: ServingLabel[] }[] {
+    const route = this.routes.get(modelName);
+    if (!route) return [];
+    const byVersion = new Map<HostedVersion, ServingLabel[]>();
+    for (const [label, version] of route.labels) byVersion.set(version, [...(byVersion.get(version) ?? []), label]);
+    return [...byVersion].map(([version, labels]) => ({ version, labels })).sort((a, b) => a.version.version - b.version.version);
+  }
+
+  /** Every desired version is loaded or has failed (the server-wide readiness probe). */
+  isReady(): boolean {
+    return this.synced && this.loading.size === 0;
+  }
+
+  states(): ReplicaModel[] {
+    const states: ReplicaModel[] = [];
+    const labelsOf = new Map<string, ServingLabel[]>();
+    for (const route of this.routes.values()) {
+      for (const [label, version] of route.labels) {
+        labelsOf.set(version.versionId, [...(labelsOf.get(version.versionId) ?? []), label]);
+      }
+    }
+    for (const deployment of this.desired) {
+      for (const wanted of deployment.versions) {
+        const base = { modelName: deployment.modelName, version: wanted.version, versionId: wanted.versionId };
+        const hosted = this.hosted.get(wanted.versionId);
+        const loading = this.loading.get(wanted.versionId);
+        const failed = this.failed.get(wanted.versionId);
+        if (hosted) {
+          const labels = labelsOf.get(wanted.versionId) ?? [];
+          states.push({ ...base, labels, state: "READY", message: null, since: hosted.loadedAt.toISOString() });
+        } else if (loading) {
+          states.push({ ...base, labels: [], state: "LOADING", message: null, since: loading.since.toISOString() });
+        } else if (failed) {
+          states.push({ ...base, labels: [], state: "FAILED", message: failed.message, since: failed.at.toISOString() });
+        }
+      }
+    }
+    // Versions still answering for a label while their replacement loads or after it failed.
+    for (const [versionId, labels] of labelsOf) {
+      if (states.some((state) => state.versionId === versionId)) continue;
+      const hosted = this.hosted.get(versionId)!;
+      states.push({
+        modelName: hosted.modelName,
+        version: hosted.version,
+        versionId,
+        labels,
+        state: "READY",
+        message: null,
+        since: hosted.loadedAt.toISOString(),
+      });
+    }
+    return states;
+  }
+
+  /** Queue depth per hosted version, for the Prometheus gauge. */
+  queueDepths(): { modelName: string; version: number; depth: number }[] {
+    return [...this.hosted.values()].map((hosted) => ({
+      modelName: hosted.modelName,
+      version: hosted.version,
+      depth: hosted.batcher.depth,
+    }));
+  }
+
+  /** Finishes queued work and releases every session. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.routes = new Map();
+    for (const hosted of [...this.hosted.values()]) this.retire(hosted);
+    await Promise.all(this.retiring);
+  }
+
+  private describeDeployed(route: Route): string {
+    return [...route.labels].map(([label, version]) => `version ${version.version} (${label})`).join(", ");
+  }
+
+  private reconcile(): void {
+    if (this.closed) return;
+    const routes = new Map<string, Route>();
+    for (const deployment of this.desired) {
+      const previous = this.routes.get(deployment.modelName);
+      const route: Route = { modelId: deployment.modelId, modelName: deployment.modelName, labels: new Map() };
+      for (const wanted of deployment.versions) {
+        const hosted = this.hosted.get(wanted.versionId);
+        if (hosted) {
+          hosted.settings = deployment.settings;
+          hosted.batcher.settings = deployment.settings;
+          route.labels.set(wanted.label, hosted);
+          continue;
+        }
+        if (!this.loading.has(wanted.versionId) && !this.recentlyFailed(wanted.versionId)) {
+          void this.load(deployment, wanted);
+        }
+        // Until the new version is ready, the label keeps pointing at what served it before.
+        const current = previous?.labels.get(wanted.label);
+        if (current) route.labels.set(wanted.label, current);
+      }
+      routes.set(deployment.modelName, route);
+    }
+    this.routes = routes;
+    const routed = new Set([...routes.values()].flatMap((route) => [...route.labels.values()]));
+    for (const hosted of this.hosted.values()) if (!routed.has(hosted)) this.retire(hosted);
+    this.options.onStateChange?.();
+  }
+
+  private recentlyFailed(versionId: string): boolean {
+    const failure = this.failed.get(versionId);
+    return !!failure && Date.now() - failure.at.getTime() < (this.options.retryFailedAfterMs ?? 60_000);
+  }
+
+  private async load(deployment: DesiredDeployment, wanted: DesiredVersion): Promise<void> {
+    const log = this.options.log.child({ model: deployment.modelName, version: wanted.version });
+    this.loading.set(wanted.versionId, { since: new Date() });
+    this.options.onStateChange?.();
+    const startedAt = performance.now();
+    try {
+      const hosted = await this.startVersion(deployment, wanted);
+      if (this.closed) {
+        this.retire(hosted);
+        return;
+      }
+      this.hosted.set(wanted.versionId, hosted);
+      this.failed.delete(wanted.versionId);
+      log.info({ ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable }, "version loaded and warmed");
+    } catch (error) {
+      this.failed.set(wanted.versionId, { message: errorMessage(error), at: new Date() });
+      log.warn({ err: error }, "version failed to load; the previous version keeps serving");
+    } finally {
+      this.loading.delete(wanted.versionId);
+      this.reconcile();
+    }
+  }
+
+  private async startVersion(deployment: DesiredDeployment, wanted: DesiredVersion): Promise<HostedVersion> {
+    const unsupported = [...wanted.signature.inputs, ...wanted.signature.outputs].find(
+      (spec: TensorSpec) => !isElementType(spec.dtype),
+    );
+    if (unsupported) {
+      throw new Error(`'${unsupported.name}' has type ${unsupported.dtype}, which the serving protocols cannot carry`);
+    }
+    const modelPath = this.options.artifactPath(wanted.artifactSha256);
+    await access(modelPath).catch(() => {
+      throw new Error(`the model file (sha256 ${wanted.artifactSha256.slice(0, 12)}…) is missing from the artifact store`);
+    });
+    const thread = await SessionThread.start({ modelPath, intraOpThreads: this.options.intraOpThreads });
+    try {
+      const sample: Record<string, HostTensor> = Object.fromEntries(
+        wanted.signature.inputs.map((spec) => [spec.name, sampleTensor(spec)]),
+      );
+      await thread.run(sample);
+    } catch (error) {
+      await thread.close();
+      throw new Error(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
+    }
+    const batchable = isBatchable(wanted.signature);
+    const hosted: HostedVersion = {
+      modelId: deployment.modelId,
+      modelName: deployment.modelName,
+      versionId: wanted.versionId,
+      version: wanted.version,
+      signature: wanted.signature,
+      batchable,
+      settings: deployment.settings,
+      loadedAt: new Date(),
+      batcher: new Batcher({
+        batchable,
+        settings: deployment.settings,
+        run: (feeds) => thread.run(feeds),
+        onRun: (rows, computeMs) => this.options.onBatch?.(hosted, rows, computeMs),
+      }),
+    };
+    this.threads.set(hosted, thread);
+    return hosted;
+  }
+
+  private retire(hosted: HostedVersion): void {
+    this.hosted.delete(hosted.versionId);
+    const thread = this.threads.get(hosted);
+    this.threads.delete(hosted);
+    const retiring = hosted.batcher
+      .drain()
+      .then(() => thread?.close())
+      .then(() => this.options.log.info({ model: hosted.modelName, version: hosted.version }, "version released"))
+      .finally(() => this.retiring.delete(retiring));
+    this.retiring.add(retiring);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * One serving replica: the model host, its HTTP server, and the background loops that connect it to
+ * the rest of the platform (desired deployments in, replica state and request metrics out). Every
+ * loop tolerates Postgres and Redis being away; requests never wait on them.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import os from "node:os";
+import { artifactStore } from "@/lib/artifacts";
+import type { Db } from "@/lib/db";
+import type { Logger } from "@/lib/log";
+import { loadDesiredDeployments } from "@/lib/serving/deployments";
+import { writeBuckets } from "@/lib/serving/metric-store";
+import { MetricsRecorder } from "@/lib/serving/metrics-recorder";
+import { subscribeDeploymentChanges } from "@/lib/serving/notify";
+import { ModelHost } from "./model-host";
+import { ServingMetrics } from "./prometheus";
+import { createServingServer } from "./server";
+
+export interface ReplicaOptions {
+  database: Db;
+  log: Logger;
+  host: string;
+  port: number;
+  /** The URL this replica reports for itself; defaults to http://<hostname>:<port>. */
+  publicUrl?: string;
+  replicaId?: string;
+  intraOpThreads: number;
+  maxBodyBytes: number;
+  syncIntervalMs: number;
+  metricsFlushMs: number;
+  heartbeatMs?: number;
+}
+
+export interface RunningReplica {
+  id: string;
+  /** Where this replica listens (the actual port when 0 was asked for). */
+  url: string;
+  host: ModelHost;
+  metrics: ServingMetrics;
+  recorder: MetricsRecorder;
+  /** Reads the desired deployments now (tests use it instead of waiting for a notification). */
+  sync(): Promise<void>;
+  /** Stops taking requests, lets running ones finish, flushes metrics and releases every session. */
+  close(): Promise<void>;
+}
+
+const packageVersion = (): string => {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    return (JSON.parse(text) as { version?: string }).version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+};
+
+export async function startReplica(options: ReplicaOptions): Promise<RunningReplica> {
+  const { database, log } = options;
+  const id = options.replicaId ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const metrics = new ServingMetrics();
+  let heartbeatSoon: NodeJS.Timeout | undefined;
+  const host = new ModelHost({
+    artifactPath: (sha256) => artifactStore().localPath(sha256),
+    intraOpThreads: options.intraOpThreads,
+    log,
+    onBatch: (hosted, rows) => {
+      metrics.recordBatch(hosted.modelName, String(hosted.version), rows);
+      recorder.recordBatch({ modelId: hosted.modelId, versionId: hosted.versionId, version: hosted.version, rows });
+    },
+    // State changes reach the dashboard quickly, coalesced when several happen together.
+    onStateChange: () => {
+      heartbeatSoon ??= setTimeout(() => {
+        heartbeatSoon = undefined;
+        void heartbeat();
+      }, 100);
+    },
+  });
+  const recorder = new MetricsRecorder({
+    replicaId: id,
+    write: async (records) => {
+      await writeBuckets(database, records);
+    },
+    onError: (error) => log.warn({ err: error, pending: recorder.pendingBuckets }, "could not write request metrics; will retry"),
+  });
+  metrics.observe({
+    states: () => host.states(),
+    queueDepths: () => host.queueDepths(),
+    droppedBuckets: () => recorder.droppedBuckets,
+  });
+
+  const server = createServingServer({
+    host,
+    metrics,
+    recorder,
+    log,
+    maxBodyBytes: options.maxBodyBytes,
+    serverVersion: packageVersion(),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const listenHost = options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host;
+  const url = `http://${listenHost}:${port}`;
+  const startedAt = new Date();
+  const publicUrl = options.publicUrl ?? `http://${os.hostname()}:${port}`;
+
+  async function heartbeat(): Promise<void> {
+    const models = host.states();
+    const row = { url: publicUrl, hostname: os.hostname(), pid: process.pid, heartbeatAt: new Date(), models };
+    try {
+      await database.servingReplica.upsert({ where: { id }, create: { id, startedAt, ...row }, update: row });
+    } catch (error) {
+      log.debug({ err: error }, "could not report replica state");
+    }
+  }
+
+  let syncing: Promise<void> | null = null;
+  let syncAgain = false;
+  /** Single-flight: a change announced during a sync triggers one more sync afterwards. */
+  function sync(): Promise<void> {
+    if (syncing) {
+      syncAgain = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        syncAgain = false;
+        try {
+          host.apply(await loadDesiredDeployments(database));
+        } catch (error) {
+          log.warn({ err: error }, "could not read desired deployments; serving what is loaded");
+        }
+      } while (syncAgain);
+    })().finally(() => {
+      syncing = null;
+    });
+    return syncing;
+  }
+
+  const subscription = subscribeDeploymentChanges(() => void sync());
+  await sync();
+  const syncTimer = setInterval(() => void sync(), options.syncIntervalMs).unref();
+  const heartbeatTimer = setInterval(() => void heartbeat(), options.heartbeatMs ?? 5000).unref();
+  recorder.start(options.metricsFlushMs);
+  await heartbeat();
+  log.info({ url, publicUrl, replicaId: id }, "serving replica listening");
+
+  return {
+    id,
+    url,
+    host,
+    metrics,
+    recorder,
+    sync,
+    async close() {
+      clearInterval(syncTimer);
+      clearInterval(heartbeatTimer);
+      clearTimeout(heartbeatSoon);
+      subscription.close();
+      server.close();
+      server.closeIdleConnections();
+      await host.close();
+      server.closeAllConnections();
+      await recorder.stop();
+      await database.servingReplica.delete({ where: { id } }).catch(() => undefined);
+    },
+  };
+}

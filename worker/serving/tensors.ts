@@ -1,0 +1,337 @@
+/**
+ * Tensors as the serving path sees them: JSON values from a request turned into typed arrays of the
+ * model's element type, checked against the version's signature, and back again for the response.
+ */
+import type { TensorSpec } from "@/lib/registry/schemas";
+
+export type ElementType =
+  | "float32"
+  | "float64"
+  | "float16"
+  | "int8"
+  | "int16"
+  | "int32"
+  | "int64"
+  | "uint8"
+  | "uint16"
+  | "uint32"
+  | "uint64"
+  | "bool"
+  | "string";
+
+export type TensorData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Uint16Array
+  | Uint32Array
+  | BigUint64Array
+  | string[];
+
+/** A tensor in the serving process. float16 is held as raw half-precision bits, bool as 0/1 bytes. */
+export interface HostTensor {
+  type: ElementType;
+  dims: number[];
+  data: TensorData;
+}
+
+/** A request failed for a reason the caller can fix; the protocols answer 400 with this message. */
+export class InvalidInput extends Error {
+  override name = "InvalidInput";
+}
+
+/** KServe V2 datatype names, by element type. */
+export const V2_DATATYPE: Record<ElementType, string> = {
+  float32: "FP32",
+  float64: "FP64",
+  float16: "FP16",
+  int8: "INT8",
+  int16: "INT16",
+  int32: "INT32",
+  int64: "INT64",
+  uint8: "UINT8",
+  uint16: "UINT16",
+  uint32: "UINT32",
+  uint64: "UINT64",
+  bool: "BOOL",
+  string: "BYTES",
+};
+
+const ELEMENT_OF_V2 = Object.fromEntries(Object.entries(V2_DATATYPE).map(([element, v2]) => [v2, element])) as Record<
+  string,
+  ElementType
+>;
+
+export const elementTypeOfV2 = (datatype: string): ElementType | undefined => ELEMENT_OF_V2[datatype.toUpperCase()];
+
+export function isElementType(dtype: string): dtype is ElementType {
+  return dtype in V2_DATATYPE;
+}
+
+/** TensorFlow's DataType names, for TF Serving's metadata. */
+export const TF_DTYPE: Record<ElementType, string> = {
+  float32: "DT_FLOAT",
+  float64: "DT_DOUBLE",
+  float16: "DT_HALF",
+  int8: "DT_INT8",
+  int16: "DT_INT16",
+  int32: "DT_INT32",
+  int64: "DT_INT64",
+  uint8: "DT_UINT8",
+  uint16: "DT_UINT16",
+  uint32: "DT_UINT32",
+  uint64: "DT_UINT64",
+  bool: "DT_BOOL",
+  string: "DT_STRING",
+};
+
+const INTEGER_RANGE: Partial<Record<ElementType, [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 2 ** 32 - 1],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/** Signature shapes name dynamic dimensions ("batch", "?"); those are -1 in the protocols. */
+export const protocolShape = (shape: (number | string)[]): number[] =>
+  shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : -1));
+
+export const elementCount = (dims: number[]): number => dims.reduce((count, dim) => count * dim, 1);
+
+export const describeShape = (dims: (number | string)[]): string => `[${dims.join(", ")}]`;
+
+/**
+ * Flattens a nested JSON array, returning its values and shape. Ragged nesting is an error naming
+ * where it happened, since the caller's data is then not a tensor at all.
+ */
+export function flattenNested(value: unknown, what: string): { values: unknown[]; dims: number[] } {
+  if (!Array.isArray(value)) return { values: [value], dims: [] };
+  const dims: number[] = [];
+  for (let level: unknown = value; Array.isArray(level); level = level[0]) dims.push(level.length);
+  if (dims.includes(0)) return { values: [], dims };
+  if (dims.length === 1) {
+    // The common case (V2's flat data): no copy, one pass.
+    const nested = value.findIndex((element) => Array.isArray(element));
+    if (nested >= 0) throw new InvalidInput(`${what} is ragged: ${what}[${nested}] is a list among values`);
+    return { values: value, dims };
+  }
+  const values: unknown[] = [];
+  const walk = (node: unknown, depth: number, path: string) => {
+    if (depth === dims.length) {
+      if (Array.isArray(node)) throw new InvalidInput(`${what} is ragged: ${path} is nested deeper than the rest`);
+      values.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== dims[depth]) {
+      const length = Array.isArray(node) ? node.length : "not a list";
+      throw new InvalidInput(`${what} is ragged: ${path} has ${length} elements where ${dims[depth]} were expected`);
+    }
+    for (let index = 0; index < node.length; index++) walk(node[index], depth + 1, `${path}[${index}]`);
+  };
+  walk(value, 0, what);
+  return { values, dims };
+}
+
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Uint32Array(scratchFloat.buffer);
+
+const roundHalfEven = (value: number) => {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  return fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1) ? floor + 1 : floor;
+};
+
+/** IEEE 754 binary16 bits of a number (round to nearest even), as onnxruntime expects for float16. */
+export function toHalfBits(value: number): number {
+  scratchFloat[0] = value;
+  const bits = scratchBits[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
+  const halfExponent = exponent - 127 + 15;
+  // Below the smallest normal half: count units of 2^-24 (reaching 1024 lands on the smallest normal).
+  if (halfExponent <= 0) return sign | roundHalfEven(Math.abs(scratchFloat[0]) * 2 ** 24);
+  const rounded = (halfExponent << 10) + roundHalfEven(mantissa / 2 ** 13);
+  return sign | Math.min(rounded, 0x7c00);
+}
+
+export function fromHalfBits(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function elementError(what: string, index: number, expected: string, got: unknown): InvalidInput {
+  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40)) : JSON.stringify(got) ?? String(got);
+  return new InvalidInput(`${what}: element ${index} is ${shown}, expected ${expected}`);
+}
+
+/** JSON numbers for float tensors; also the strings "NaN", "Infinity" and "-Infinity", which JSON cannot spell. */
+function toFloat(value: unknown, what: string, index: number): number {
+  if (typeof value === "number") return value;
+  if (value === "NaN") return NaN;
+  if (value === "Infinity" || value === "inf") return Infinity;
+  if (value === "-Infinity" || value === "-inf") return -Infinity;
+  throw elementError(what, index, "a number", value);
+}
+
+function toInteger(value: unknown, type: ElementType, what: string, index: number): number {
+  const [min, max] = INTEGER_RANGE[type]!;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw elementError(what, index, `an integer in ${type}'s range ${min}..${max}`, value);
+  }
+  return value;
+}
+
+/** Typed data of `type` from JSON values; every element is checked, so bad data is a 400, never NaN. */
+export function toTensorData(type: ElementType, values: unknown[], what: string): TensorData {
+  const count = values.length;
+  switch (type) {
+    case "float32":
+    case "float64": {
+      const data = type === "float32" ? new Float32Array(count) : new Float64Array(count);
+      for (let index = 0; index < count; index++) {
+        const value = values[index];
+        data[index] = typeof value === "number" ? value : toFloat(value, what, index);
+      }
+      return data;
+    }
+    case "float16": {
+      const data = new Uint16Array(count);
+      for (let index = 0; index < count; index++) data[index] = toHalfBits(toFloat(values[index], what, index));
+      return data;
+    }
+    case "int64":
+    case "uint64": {
+      const data = type === "int64" ? new BigInt64Array(count) : new BigUint64Array(count);
+      for (let index = 0; index < count; index++) data[index] = BigInt(toInteger(values[index], type, what, index));
+      return data;
+    }
+    case "bool": {
+      const data = new Uint8Array(count);
+      for (let index = 0; index < count; index++) {
+        const value = values[index];
+        if (typeof value !== "boolean") throw elementError(what, index, "true or false", value);
+        data[index] = value ? 1 : 0;
+      }
+      return data;
+    }
+    case "string": {
+      return values.map((value, index) => {
+        if (typeof value === "string") return value;
+        if (value && typeof value === "object" && typeof (value as { b64?: unknown }).b64 === "string") {
+          return Buffer.from((value as { b64: string }).b64, "base64").toString("utf8");
+        }
+        throw elementError(what, index, "a string", value);
+      });
+    }
+    default: {
+      const Constructor = {
+        int8: Int8Array,
+        int16: Int16Array,
+        int32: Int32Array,
+        uint8: Uint8Array,
+        uint16: Uint16Array,
+        uint32: Uint32Array,
+      }[type];
+      const data = new Constructor(count);
+      for (let index = 0; index < count; index++) data[index] = toInteger(values[index], type, what, index);
+      return data;
+    }
+  }
+}
+
+/** Plain JSON values of a tensor's data (int64 beyond 2^53 loses precision, as JSON numbers do). */
+export function toJsonValues(tensor: HostTensor): (number | boolean | string)[] {
+  const { data, type } = tensor;
+  if (type === "bool") return Array.from(data as Uint8Array, (value) => value !== 0);
+  if (type === "float16") return Array.from(data as Uint16Array, fromHalfBits);
+  if (Array.isArray(data)) return data;
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
+  return Array.from(data as ArrayLike<number>);
+}
+
+/** Rebuilds nesting from flat values, for TF Serving's responses. */
+export function nestValues<T>(values: T[], dims: number[], offset = 0): T | unknown[] {
+  if (dims.length === 0) return values[offset]!;
+  const [first, ...rest] = dims;
+  const stride = elementCount(rest);
+  return Array.from({ length: first! }, (_, index) => nestValues(values, rest, offset + index * stride));
+}
+
+export interface CheckedInput {
+  spec: TensorSpec;
+  tensor: HostTensor;
+}
+
+/**
+ * Checks a request's tensors against the version's inputs: names, element types, ranks, fixed
+ * dimensions, and that a named dynamic dimension ("batch") has one size across all inputs.
+ */
+export function checkInputs(
+  specs: TensorSpec[],
+  provided: Map<string, HostTensor>,
+  describeType: (type: string) => string,
+): HostTensor[] {
+  for (const name of provided.keys()) {
+    if (!specs.some((spec) => spec.name === name)) {
+      throw new InvalidInput(
+        `unknown input '${name}'; the model's inputs are ${specs.map((spec) => `'${spec.name}'`).join(", ")}`,
+      );
+    }
+  }
+  const namedDims = new Map<string, { size: number; input: string }>();
+  return specs.map((spec) => {
+    const tensor = provided.get(spec.name);
+    if (!tensor) {
+      throw new InvalidInput(
+        `input '${spec.name}' is missing; the model expects ${describeType(spec.dtype)} ${describeShape(spec.shape)}`,
+      );
+    }
+    if (tensor.type !== spec.dtype) {
+      throw new InvalidInput(
+        `input '${spec.name}' has type ${describeType(tensor.type)} but the model expects ${describeType(spec.dtype)}`,
+      );
+    }
+    const mismatch = () =>
+      new InvalidInput(
+        `input '${spec.name}' has shape ${describeShape(tensor.dims)} but the model expects ${describeShape(spec.shape)}`,
+      );
+    if (tensor.dims.length !== spec.shape.length) throw mismatch();
+    spec.shape.forEach((dim, axis) => {
+      const size = tensor.dims[axis]!;
+      if (typeof dim === "number" && dim >= 0 && size !== dim) throw mismatch();
+      if (typeof dim === "string" && dim !== "?") {
+        const seen = namedDims.get(dim);
+        if (seen && seen.size !== size) {
+          throw new InvalidInput(
+            `dimension '${dim}' is ${seen.size} in input '${seen.input}' but ${size} in input '${spec.name}'`,
+          );
+        }
+        namedDims.set(dim, { size, input: spec.name });
+      }
+    });
+    return tensor;
+  });
+}
+
+/** A zero-filled input for warm-up runs: dynamic dimensions become 1. */
+export function sampleTensor(spec: TensorSpec): HostTensor {
+  if (!isElementType(spec.dtype)) throw new Error(`input '${spec.name}' has type ${spec.dtype}, which serving does not support`);
+  const dims = spec.shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : 1));
+  const count = elementCount(dims);
+  const zero = spec.dtype === "string" ? "" : spec.dtype === "bool" ? false : 0;
+  return { type: spec.dtype, dims, data: toTensorData(spec.dtype, new Array<unknown>(count).fill(zero), spec.name) };
+}
