@@ -2,7 +2,16 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { migrate } from "@/lib/db/migrate";
 import { createDatabase, dropDatabase } from "./lib/databases";
-import { nextBin, playwrightBin, runToCompletion, startWeb, startWorker, vitestBin, waitForHttp } from "./lib/platform";
+import {
+  nextBin,
+  playwrightBin,
+  runToCompletion,
+  startServing,
+  startWeb,
+  startWorker,
+  vitestBin,
+  waitForHttp,
+} from "./lib/platform";
 import { ensurePostgres, ensureRedis, findFreePort } from "./lib/services";
 
 /**
@@ -96,15 +105,26 @@ async function runEndToEnd(): Promise<number> {
     MAX_UPLOAD_BYTES: String(50 * 1024 * 1024),
   };
   const port = await findFreePort(3100);
-  const web = startWeb(env, port, "start", true);
+  const servingPort = await findFreePort(8600);
+  const servingEnv = {
+    ...env,
+    SERVING_PUBLIC_URL: `http://127.0.0.1:${servingPort}`,
+    SERVING_METRICS_FLUSH_MS: "1000",
+  };
+  const web = startWeb(servingEnv, port, "start", true);
   const worker = startWorker(env, true);
+  const serving = startServing(servingEnv, servingPort, true);
   try {
     await waitForHttp(`http://127.0.0.1:${port}/api/health`, 120_000, web);
-    const code = await runToCompletion(playwrightBin, ["test"], { ...env, E2E_BASE_URL: `http://127.0.0.1:${port}` });
+    await waitForHttp(`http://127.0.0.1:${servingPort}/v2/health/live`, 60_000, serving);
+    const code = await runToCompletion(playwrightBin, ["test"], {
+      ...servingEnv,
+      E2E_BASE_URL: `http://127.0.0.1:${port}`,
+    });
     await addPlaywrightCounts("test-results/playwright.json").catch(() => (tally.failed += code === 0 ? 0 : 1));
     return code;
   } finally {
-    await Promise.allSettled([web.stop(), worker.stop()]);
+    await Promise.allSettled([web.stop(), worker.stop(), serving.stop()]);
     await dropDatabase(postgres.url, database);
     const { rm } = await import("node:fs/promises");
     await rm(env.DATA_DIR, { recursive: true, force: true });

@@ -2,7 +2,15 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { migrate } from "@/lib/db/migrate";
 import { ensurePostgres, ensureRedis, findFreePort, type RunningService } from "./lib/services";
-import { nextBin, runToCompletion, startWeb, startWorker, waitForHttp, type ManagedProcess } from "./lib/platform";
+import {
+  nextBin,
+  runToCompletion,
+  startServing,
+  startWeb,
+  startWorker,
+  waitForHttp,
+  type ManagedProcess,
+} from "./lib/platform";
 
 /**
  * `npm run up`: brings the whole platform up on this machine. PostgreSQL and Redis are the ones in
@@ -43,10 +51,20 @@ try {
     if (code !== 0) throw new Error(`next build failed with exit code ${code}`);
   }
   const port = await findFreePort(Number(process.env.PORT ?? 3000));
-  const web = startWeb(env, port, dev ? "dev" : "start");
-  processes.push(web, startWorker(env));
+  const servingPort = await findFreePort(Number(process.env.SERVING_PORT ?? 8501));
+  // The dashboard shows endpoint URLs, so it must know where the replica really listens.
+  const servingEnv = {
+    ...env,
+    SERVING_PUBLIC_URL: process.env.SERVING_PUBLIC_URL ?? `http://localhost:${servingPort}`,
+  };
+  const web = startWeb(servingEnv, port, dev ? "dev" : "start");
+  const serving = startServing(servingEnv, servingPort);
+  processes.push(web, startWorker(env), serving);
   await waitForHttp(`http://127.0.0.1:${port}/api/health`, 180_000, web);
-  console.error(`\n  Modelyard is running: http://127.0.0.1:${port}\n  Press Ctrl-C to stop.\n`);
+  await waitForHttp(`http://127.0.0.1:${servingPort}/v2/health/live`, 60_000, serving);
+  console.error(
+    `\n  Modelyard is running: http://127.0.0.1:${port}\n  Endpoints answer at ${servingEnv.SERVING_PUBLIC_URL}\n  Press Ctrl-C to stop.\n`,
+  );
   for (const child of processes) child.child.once("exit", (code) => void stopAll(code ?? 1));
 } catch (error) {
   console.error(`[modelyard] ${error instanceof Error ? error.message : String(error)}`);

@@ -4,6 +4,7 @@ import { db } from "@/lib/db";
 import { closeQueues, QueueName } from "@/lib/jobs";
 import { log as rootLog } from "@/lib/log";
 import { processValidate } from "./jobs/validate";
+import { runMaintenance } from "./maintenance";
 import { resendQueuedJobs } from "./outbox";
 import { startQueueWorker } from "./registry";
 
@@ -22,6 +23,11 @@ void sweep();
 const sweepTimer = setInterval(sweep, 30_000);
 sweepTimer.unref();
 
+const maintain = () =>
+  runMaintenance(deps.database, log).catch((error: unknown) => log.warn({ err: error }, "maintenance failed"));
+const maintenanceTimer = setInterval(maintain, 60_000);
+maintenanceTimer.unref();
+
 log.info({ queues: workers.map((worker) => worker.name), concurrency: settings.WORKER_CONCURRENCY }, "worker started");
 
 let stopping = false;
@@ -30,6 +36,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, "worker stopping; letting running jobs finish");
   clearInterval(sweepTimer);
+  clearInterval(maintenanceTimer);
   await Promise.all(workers.map((worker) => worker.close()));
   await closeQueues();
   await deps.database.$disconnect();

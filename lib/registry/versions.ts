@@ -4,6 +4,7 @@ import { config } from "@/lib/config";
 import { db as defaultDb, Prisma, type Db } from "@/lib/db";
 import { AppError, notFound } from "@/lib/errors";
 import { QueueName, sendToQueue } from "@/lib/jobs";
+import { announceDeploymentChange } from "@/lib/serving/notify";
 import { claimArtifact, releaseArtifact, storeUpload } from "./artifacts";
 import { asSignature, toMetricDto, toTransitionDto, toVersionSummary } from "./dto";
 import { findModelRow } from "./models";
@@ -197,6 +198,8 @@ export async function deleteVersion(
     throw new AppError("conflict", `version ${version} was promoted to Production meanwhile; it was not deleted`);
   }
   await releaseArtifact(database, row.artifactSha256, options.store);
+  // A deleted Staging version stops being served.
+  await announceDeploymentChange(modelName);
 }
 
 export async function deleteModel(
@@ -218,6 +221,7 @@ export async function deleteModel(
     return [...new Set(versions.map((version) => version.artifactSha256))];
   });
   for (const sha256 of artifacts) await releaseArtifact(database, sha256, options.store);
+  await announceDeploymentChange(modelName);
 }
 
 export function isUniqueViolation(error: unknown): boolean {

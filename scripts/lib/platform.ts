@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 /** Extra environment for a child; merged over this process's. */
 export type ChildEnv = Record<string, string | undefined>;
 
-/** Starts and stops the platform's own processes (web app, worker) for the launcher and tests. */
+/** Starts and stops the platform's own processes (web app, worker, serving) for the launcher and tests. */
 
 export interface ManagedProcess {
   name: string;
@@ -50,6 +50,17 @@ export function startWeb(env: ChildEnv, port: number, mode: "dev" | "start", qui
 
 export function startWorker(env: ChildEnv, quiet = false): ManagedProcess {
   return startProcess("worker", bin("tsx"), ["worker/index.ts"], { ...env, MODELYARD_SERVICE: "worker" }, { quiet });
+}
+
+/** A serving replica; `port` also becomes the public URL unless SERVING_PUBLIC_URL is set. */
+export function startServing(env: ChildEnv, port: number, quiet = false): ManagedProcess {
+  return startProcess(
+    "serving",
+    bin("tsx"),
+    ["worker/serving/index.ts"],
+    { ...env, SERVING_PORT: String(port), MODELYARD_SERVICE: "serving" },
+    { quiet },
+  );
 }
 
 export function runToCompletion(command: string, args: string[], env: ChildEnv = {}): Promise<number> {

@@ -228,7 +228,9 @@ export class Batcher {
       const own =
         batch.length === 1
           ? outputs
-          : Object.fromEntries(Object.entries(outputs).map(([name, tensor]) => [name, sliceRows(tensor, from, offset)]));
+          : Object.fromEntries(
+              Object.entries(outputs).map(([name, tensor]) => [name, sliceRows(tensor, from, offset)]),
+            );
       this.settle(entry, (e) =>
         e.resolve({ outputs: own, queueMs: startedAt - e.enqueuedAt, computeMs, batchRows: rows }),
       );

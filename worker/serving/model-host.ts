@@ -107,7 +107,9 @@ export class ModelHost {
     if (!route) return [];
     const byVersion = new Map<HostedVersion, ServingLabel[]>();
     for (const [label, version] of route.labels) byVersion.set(version, [...(byVersion.get(version) ?? []), label]);
-    return [...byVersion].map(([version, labels]) => ({ version, labels })).sort((a, b) => a.version.version - b.version.version);
+    return [...byVersion]
+      .map(([version, labels]) => ({ version, labels }))
+      .sort((a, b) => a.version.version - b.version.version);
   }
 
   /** Every desired version is loaded or has failed (the server-wide readiness probe). */
@@ -135,7 +137,13 @@ export class ModelHost {
         } else if (loading) {
           states.push({ ...base, labels: [], state: "LOADING", message: null, since: loading.since.toISOString() });
         } else if (failed) {
-          states.push({ ...base, labels: [], state: "FAILED", message: failed.message, since: failed.at.toISOString() });
+          states.push({
+            ...base,
+            labels: [],
+            state: "FAILED",
+            message: failed.message,
+            since: failed.at.toISOString(),
+          });
         }
       }
     }
@@ -224,7 +232,10 @@ export class ModelHost {
       }
       this.hosted.set(wanted.versionId, hosted);
       this.failed.delete(wanted.versionId);
-      log.info({ ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable }, "version loaded and warmed");
+      log.info(
+        { ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable },
+        "version loaded and warmed",
+      );
     } catch (error) {
       this.failed.set(wanted.versionId, { message: errorMessage(error), at: new Date() });
       log.warn({ err: error }, "version failed to load; the previous version keeps serving");
@@ -243,9 +254,17 @@ export class ModelHost {
     }
     const modelPath = this.options.artifactPath(wanted.artifactSha256);
     await access(modelPath).catch(() => {
-      throw new Error(`the model file (sha256 ${wanted.artifactSha256.slice(0, 12)}…) is missing from the artifact store`);
+      throw new Error(
+        `the model file (sha256 ${wanted.artifactSha256.slice(0, 12)}…) is missing from the artifact store`,
+      );
     });
-    const thread = await SessionThread.start({ modelPath, intraOpThreads: this.options.intraOpThreads });
+    const thread = await SessionThread.start({ modelPath, intraOpThreads: this.options.intraOpThreads }).catch(
+      (error: unknown) => {
+        // onnxruntime names the file's path; the reason is what matters to the person reading it.
+        const reason = errorMessage(error).replace(/^Load model from .* failed:\s*/s, "");
+        throw new Error(`onnxruntime could not load the model: ${reason}`);
+      },
+    );
     try {
       const sample: Record<string, HostTensor> = Object.fromEntries(
         wanted.signature.inputs.map((spec) => [spec.name, sampleTensor(spec)]),

@@ -81,7 +81,8 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     write: async (records) => {
       await writeBuckets(database, records);
     },
-    onError: (error) => log.warn({ err: error, pending: recorder.pendingBuckets }, "could not write request metrics; will retry"),
+    onError: (error) =>
+      log.warn({ err: error, pending: recorder.pendingBuckets }, "could not write request metrics; will retry"),
   });
   metrics.observe({
     states: () => host.states(),

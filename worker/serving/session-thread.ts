@@ -20,9 +20,7 @@ function toHost(tensor: Tensor): HostTensor {
 }
 
 function transferList(tensors: HostTensor[]): ArrayBuffer[] {
-  return tensors.flatMap((tensor) =>
-    Array.isArray(tensor.data) ? [] : [tensor.data.buffer as ArrayBuffer],
-  );
+  return tensors.flatMap((tensor) => (Array.isArray(tensor.data) ? [] : [tensor.data.buffer as ArrayBuffer]));
 }
 
 const send = (reply: ThreadReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);

@@ -174,7 +174,7 @@ export function fromHalfBits(bits: number): number {
 }
 
 function elementError(what: string, index: number, expected: string, got: unknown): InvalidInput {
-  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40)) : JSON.stringify(got) ?? String(got);
+  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40)) : (JSON.stringify(got) ?? String(got));
   return new InvalidInput(`${what}: element ${index} is ${shown}, expected ${expected}`);
 }
 
@@ -329,7 +329,8 @@ export function checkInputs(
 
 /** A zero-filled input for warm-up runs: dynamic dimensions become 1. */
 export function sampleTensor(spec: TensorSpec): HostTensor {
-  if (!isElementType(spec.dtype)) throw new Error(`input '${spec.name}' has type ${spec.dtype}, which serving does not support`);
+  if (!isElementType(spec.dtype))
+    throw new Error(`input '${spec.name}' has type ${spec.dtype}, which serving does not support`);
   const dims = spec.shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : 1));
   const count = elementCount(dims);
   const zero = spec.dtype === "string" ? "" : spec.dtype === "bool" ? false : 0;

@@ -52,9 +52,7 @@ function parseInput(raw: unknown, index: number): [string, HostTensor] {
   const { values } = flattenNested(data, `${what} data`);
   const expected = elementCount(dims);
   if (values.length !== expected) {
-    throw new InvalidInput(
-      `${what} has ${values.length} values but its shape [${dims.join(", ")}] needs ${expected}`,
-    );
+    throw new InvalidInput(`${what} has ${values.length} values but its shape [${dims.join(", ")}] needs ${expected}`);
   }
   return [name, { type, dims, data: toTensorData(type, values, what) }];
 }

@@ -159,7 +159,10 @@ export function tfModelStatus(states: ReplicaModel[]) {
 
 const tensorInfo = (spec: TensorSpec) => ({
   dtype: isElementType(spec.dtype) ? TF_DTYPE[spec.dtype] : "DT_INVALID",
-  tensor_shape: { dim: protocolShape(spec.shape).map((size) => ({ size: String(size), name: "" })), unknown_rank: false },
+  tensor_shape: {
+    dim: protocolShape(spec.shape).map((size) => ({ size: String(size), name: "" })),
+    unknown_rank: false,
+  },
   name: spec.name,
 });
 

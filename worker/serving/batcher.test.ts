@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { Batcher, QueueFullError, RequestTimeoutError, type BatchSettings } from "./batcher";
+import { RunError } from "./session-client";
+import type { HostTensor } from "./tensors";
+
+/** A stand-in session: doubles its input row by row, after a short asynchronous delay. */
+function doublingSession(options: { failOn?: number; withoutBatchDim?: boolean } = {}) {
+  const runs: number[] = [];
+  const run = async (feeds: Record<string, HostTensor>) => {
+    const input = feeds.x!;
+    runs.push(input.dims[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const values = input.data as Float32Array;
+    if (options.failOn !== undefined && values.includes(options.failOn)) throw new RunError("bad value");
+    const doubled = values.map((value) => value * 2);
+    const output: HostTensor = options.withoutBatchDim
+      ? { type: "float32", dims: [1], data: Float32Array.of(doubled.reduce((a, b) => a + b, 0)) }
+      : { type: "float32", dims: [...input.dims], data: doubled };
+    return { y: output };
+  };
+  return { run, runs };
+}
+
+const rowsOf = (...values: number[][]): Record<string, HostTensor> => ({
+  x: { type: "float32", dims: [values.length, values[0]!.length], data: Float32Array.from(values.flat()) },
+});
+
+const settings = (overrides: Partial<BatchSettings> = {}): BatchSettings => ({
+  maxBatchSize: 32,
+  maxQueueDelayMs: 0,
+  maxQueueSize: 100,
+  ...overrides,
+});
+
+describe("Batcher", () => {
+  it("runs requests that arrive while the session is busy as one batch and splits the outputs", async () => {
+    const session = doublingSession();
+    const batcher = new Batcher({ batchable: true, run: session.run, settings: settings() });
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map((value) => batcher.submit(rowsOf([value, value + 0.5]), 1, 1000)),
+    );
+    expect(results.map((result) => Array.from(result.outputs.y!.data as Float32Array))).toEqual([
+      [2, 3],
+      [4, 5],
+      [6, 7],
+      [8, 9],
+      [10, 11],
+    ]);
+    expect(session.runs).toEqual([1, 4]);
+    expect(results.map((result) => result.batchRows)).toEqual([1, 4, 4, 4, 4]);
+  });
+
+  it("respects the maximum batch size and only merges requests of the same shape", async () => {
+    const session = doublingSession();
+    const batcher = new Batcher({ batchable: true, run: session.run, settings: settings({ maxBatchSize: 3 }) });
+    const first = batcher.submit(rowsOf([0, 0]), 1, 1000);
+    const queued = [
+      batcher.submit(rowsOf([1, 1], [2, 2]), 2, 1000),
+      batcher.submit(rowsOf([3, 3, 3]), 1, 1000),
+      batcher.submit(rowsOf([4, 4]), 1, 1000),
+      batcher.submit(rowsOf([5, 5]), 1, 1000),
+    ];
+    await Promise.all([first, ...queued]);
+    // [1,1],[2,2] and [4,4] fill a batch of 3; the 3-wide row and [5,5] run after.
+    expect(session.runs).toEqual([1, 3, 1, 1]);
+    expect(Array.from((await queued[1]!).outputs.y!.data as Float32Array)).toEqual([6, 6, 6]);
+  });
+
+  it("waits up to maxQueueDelayMs for company when idle", async () => {
+    const session = doublingSession();
+    const batcher = new Batcher({ batchable: true, run: session.run, settings: settings({ maxQueueDelayMs: 30 }) });
+    const first = batcher.submit(rowsOf([1, 1]), 1, 1000);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = batcher.submit(rowsOf([2, 2]), 1, 1000);
+    await Promise.all([first, second]);
+    expect(session.runs).toEqual([2]);
+  });
+
+  it("refuses requests beyond the queue size and times out requests that wait too long", async () => {
+    const session = doublingSession();
+    const batcher = new Batcher({ batchable: false, run: session.run, settings: settings({ maxQueueSize: 2 }) });
+    const running = batcher.submit(rowsOf([1, 1]), 1, 1000);
+    const waiting = [batcher.submit(rowsOf([2, 2]), 1, 1000), batcher.submit(rowsOf([3, 3]), 1, 1)];
+    expect(() => batcher.submit(rowsOf([4, 4]), 1, 1000)).toThrow(QueueFullError);
+    await expect(waiting[1]).rejects.toThrow(RequestTimeoutError);
+    await Promise.all([running, waiting[0]]);
+    expect(session.runs).toEqual([1, 1]);
+    await batcher.drain();
+    expect(batcher.depth).toBe(0);
+  });
+
+  it("fails only the request whose values make a batched run fail", async () => {
+    const session = doublingSession({ failOn: 13 });
+    const batcher = new Batcher({ batchable: true, run: session.run, settings: settings() });
+    const results = await Promise.allSettled(
+      [1, 2, 13, 4].map((value) => batcher.submit(rowsOf([value, value]), 1, 1000)),
+    );
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+  });
+
+  it("stops batching a version whose outputs have no batch dimension", async () => {
+    const session = doublingSession({ withoutBatchDim: true });
+    const batcher = new Batcher({ batchable: true, run: session.run, settings: settings() });
+    const results = await Promise.all([1, 2, 3].map((value) => batcher.submit(rowsOf([value, value]), 1, 1000)));
+    expect(results.map((result) => Array.from(result.outputs.y!.data as Float32Array))).toEqual([[4], [8], [12]]);
+    const before = session.runs.length;
+    await Promise.all([batcher.submit(rowsOf([1, 1]), 1, 1000), batcher.submit(rowsOf([1, 1]), 1, 1000)]);
+    expect(session.runs.slice(before)).toEqual([1, 1]);
+  });
+});
