@@ -22,3 +22,17 @@ export function versionApiPath(modelName: string, version: number): string {
 export function artifactApiPath(modelName: string, version: number): string {
   return `${versionApiPath(modelName, version)}/artifact`;
 }
+
+/** A model's live endpoint: its dashboard page and its REST resource. */
+export function endpointPath(modelName: string): string {
+  return `${modelPath(modelName)}/endpoint`;
+}
+
+export function endpointApiPath(modelName: string): string {
+  return `/api${endpointPath(modelName)}`;
+}
+
+/** Request statistics over time (`?range=15m|1h|24h&version=N`). */
+export function endpointMetricsApiPath(modelName: string): string {
+  return `${endpointApiPath(modelName)}/metrics`;
+}

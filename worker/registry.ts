@@ -25,6 +25,7 @@ export function startQueueWorker<Q extends QueueName>(
   options: { concurrency: number; deps: ProcessorDeps },
 ): Worker {
   const logger = options.deps.log.child({ queue });
+  const connection = createRedis();
   const worker = new Worker(
     queue,
     async (job) => {
@@ -33,7 +34,7 @@ export function startQueueWorker<Q extends QueueName>(
       await processor(parsed.data as JobPayload<Q>, job, { ...options.deps, log: logger });
     },
     {
-      connection: createRedis(),
+      connection,
       prefix: config().REDIS_PREFIX,
       concurrency: options.concurrency,
       // Validation of a large model can hold the event loop in the child, not here; keep locks short.
@@ -43,5 +44,7 @@ export function startQueueWorker<Q extends QueueName>(
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));
   worker.on("failed", (job, error) => logger.warn({ jobId: job?.id, err: error.message }, "job attempt failed"));
   worker.on("stalled", (jobId) => logger.warn({ jobId }, "job stalled; it will be retried"));
+  // BullMQ leaves connections it was handed open on close(); this one is ours alone.
+  worker.on("closed", () => connection.disconnect());
   return worker;
 }

@@ -11,6 +11,7 @@ export function TopBar() {
         </Link>
         <nav aria-label="Main" className="flex items-center gap-1">
           <NavLink href="/models">Models</NavLink>
+          <NavLink href="/endpoints">Endpoints</NavLink>
           <NavLink href="/jobs">Jobs</NavLink>
         </nav>
       </div>

@@ -17,7 +17,8 @@ export type Permission =
   | "versions.promote"
   | "versions.delete"
   | "metrics.write"
-  | "jobs.read";
+  | "jobs.read"
+  | "endpoints.deploy";
 
 export interface Actor {
   /** Null until accounts exist; then the user's id. */

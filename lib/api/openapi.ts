@@ -13,6 +13,12 @@ import {
   versionDetailSchema,
   versionSummarySchema,
 } from "@/lib/registry/schemas";
+import {
+  endpointDtoSchema,
+  endpointRangeSchema,
+  endpointSeriesSchema,
+  updateDeploymentSchema,
+} from "@/lib/serving/schemas";
 
 /**
  * The OpenAPI 3.1 description of the REST API, generated from the same zod schemas the handlers
@@ -43,7 +49,7 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "Modelyard API",
       version: "1",
-      description: "Model registry: models, versions, stages, metrics and jobs.",
+      description: "Model registry: models, versions, stages, metrics, jobs and live inference endpoints.",
     },
     components: { responses: { Error: { description: "Error", content: jsonContent(apiErrorSchema) } } },
     paths: {
@@ -154,6 +160,49 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Log one metric or { metrics: [...] }",
           requestBody: body(z.union([metricInputSchema, z.object({ metrics: z.array(metricInputSchema) })])),
           responses: { ...ok(z.object({ metrics: z.array(metricSchema) }), "201", "Logged"), ...errors(400, 404) },
+        },
+      },
+      "/api/endpoints": {
+        get: {
+          summary: "List endpoints (models deployed now or before), deployed first",
+          parameters: pageParams,
+          responses: { ...ok(pageSchema(endpointDtoSchema)), ...errors(400) },
+        },
+      },
+      "/api/models/{name}/endpoint": {
+        parameters: [name],
+        get: {
+          summary: "The model's endpoint: status, served versions, URLs, replicas and the last 5 minutes' stats",
+          responses: { ...ok(endpointDtoSchema), ...errors(404) },
+        },
+        post: {
+          summary: "Deploy: serve the Ready Production and Staging versions (the body, optional, sets settings)",
+          requestBody: { required: false, content: jsonContent(updateDeploymentSchema, "input") },
+          responses: { ...ok(endpointDtoSchema), ...errors(400, 404, 409) },
+        },
+        patch: {
+          summary: "Change batching, queue and timeout settings",
+          requestBody: body(updateDeploymentSchema),
+          responses: { ...ok(endpointDtoSchema), ...errors(400, 404, 409) },
+        },
+        delete: {
+          summary: "Undeploy: stop serving; promotions leave the endpoint off until the next deploy",
+          responses: { ...ok(endpointDtoSchema), ...errors(404, 409) },
+        },
+      },
+      "/api/models/{name}/endpoint/metrics": {
+        parameters: [name],
+        get: {
+          summary: "Request statistics over time: latency percentiles, throughput, errors, batch sizes",
+          parameters: [
+            {
+              name: "range",
+              in: "query",
+              schema: { type: "string", enum: endpointRangeSchema.options, default: "15m" },
+            },
+            { name: "version", in: "query", schema: { type: "integer", minimum: 1 } },
+          ],
+          responses: { ...ok(endpointSeriesSchema), ...errors(400, 404) },
         },
       },
       "/api/jobs": {

@@ -1,17 +1,24 @@
 import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { config } from "@/lib/config";
 import { log } from "@/lib/log";
 import { createRedis } from "./redis";
 import { jobPayloadSchemas, type JobPayload, type QueueName } from "./queues";
 
-const globalQueues = globalThis as unknown as { modelyardQueues?: Map<QueueName, Queue> };
+const globalQueues = globalThis as unknown as {
+  modelyardQueues?: Map<QueueName, Queue>;
+  modelyardQueueConnections?: Map<QueueName, Redis>;
+};
 
 export function getQueue(name: QueueName): Queue {
   globalQueues.modelyardQueues ??= new Map();
   let queue = globalQueues.modelyardQueues.get(name);
   if (!queue) {
     // Producers fail fast instead of queueing commands while Redis is away; the outbox sweep re-sends.
-    queue = new Queue(name, { connection: createRedis({ maxRetriesPerRequest: 1 }), prefix: config().REDIS_PREFIX });
+    const connection = createRedis({ maxRetriesPerRequest: 1 });
+    queue = new Queue(name, { connection, prefix: config().REDIS_PREFIX });
+    globalQueues.modelyardQueueConnections ??= new Map();
+    globalQueues.modelyardQueueConnections.set(name, connection);
     queue.on("error", (error) => log.warn({ err: error, queue: name }, "queue connection error"));
     globalQueues.modelyardQueues.set(name, queue);
   }
@@ -42,6 +49,10 @@ export async function sendToQueue<Q extends QueueName>(queue: Q, payload: JobPay
 
 export async function closeQueues(): Promise<void> {
   const queues = [...(globalQueues.modelyardQueues?.values() ?? [])];
+  const connections = [...(globalQueues.modelyardQueueConnections?.values() ?? [])];
   globalQueues.modelyardQueues?.clear();
+  globalQueues.modelyardQueueConnections?.clear();
   await Promise.all(queues.map((queue) => queue.close()));
+  // BullMQ leaves connections it was handed open on close().
+  for (const connection of connections) connection.disconnect();
 }

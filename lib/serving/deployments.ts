@@ -125,7 +125,10 @@ export async function deployModel(
 
 export async function undeployModel(modelName: string, database: Db = defaultDb()): Promise<EndpointDto> {
   const modelId = await findModelId(database, modelName);
-  const { count } = await database.deployment.updateMany({ where: { modelId, enabled: true }, data: { enabled: false } });
+  const { count } = await database.deployment.updateMany({
+    where: { modelId, enabled: true },
+    data: { enabled: false },
+  });
   if (count === 0) throw new AppError("conflict", `model '${modelName}' is not deployed`);
   await announceDeploymentChange(modelName);
   return getEndpoint(modelName, database);
@@ -314,4 +317,3 @@ export async function listEndpoints(
   ]);
   return { items: await toEndpointDtos(database, models), total, page, pageSize };
 }
-

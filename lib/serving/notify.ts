@@ -15,7 +15,11 @@ const globalPublisher = globalThis as unknown as { modelyardDeploymentPublisher?
 
 function publisher(): Redis {
   // No offline queue: while Redis is away a publish fails at once instead of piling up.
-  globalPublisher.modelyardDeploymentPublisher ??= createRedis({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  if (!globalPublisher.modelyardDeploymentPublisher) {
+    const client = createRedis({ maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    client.on("error", (error) => log.debug({ err: error }, "deployment publisher connection error"));
+    globalPublisher.modelyardDeploymentPublisher = client;
+  }
   return globalPublisher.modelyardDeploymentPublisher;
 }
 
@@ -33,7 +37,10 @@ export async function announceDeploymentChange(modelName: string): Promise<void>
   try {
     await (await connectedPublisher()).publish(deploymentChannel(), JSON.stringify({ modelName }));
   } catch (error) {
-    log.warn({ err: error, modelName }, "could not announce a deployment change; replicas will pick it up on their next sync");
+    log.warn(
+      { err: error, modelName },
+      "could not announce a deployment change; replicas will pick it up on their next sync",
+    );
   }
 }
 

@@ -55,7 +55,10 @@ describe("KServe V2", () => {
       ...request,
       outputs: [{ name: "probabilities" }],
     });
-    expect(unknown).toMatchObject({ status: 400, body: { error: expect.stringMatching(/unknown output 'probabilities'/) } });
+    expect(unknown).toMatchObject({
+      status: 400,
+      body: { error: expect.stringMatching(/unknown output 'probabilities'/) },
+    });
   });
 
   it("serves health, server and model metadata", async () => {
@@ -104,7 +107,9 @@ describe("TensorFlow Serving REST", () => {
 
     const columnar = await postJson(`${replica().url}/v1/models/${model.name}:predict`, { inputs: rows });
     expect(columnar).toMatchObject({ status: 200, body: { outputs: expectedRows } });
-    const columnarNamed = await postJson(`${replica().url}/v1/models/${model.name}:predict`, { inputs: { input: rows } });
+    const columnarNamed = await postJson(`${replica().url}/v1/models/${model.name}:predict`, {
+      inputs: { input: rows },
+    });
     expect(columnarNamed.body.outputs).toEqual(expectedRows);
   });
 
@@ -126,7 +131,13 @@ describe("TensorFlow Serving REST", () => {
     expect(signature.inputs).toEqual({
       input: {
         dtype: "DT_FLOAT",
-        tensor_shape: { dim: [{ size: "-1", name: "" }, { size: "64", name: "" }], unknown_rank: false },
+        tensor_shape: {
+          dim: [
+            { size: "-1", name: "" },
+            { size: "64", name: "" },
+          ],
+          unknown_rank: false,
+        },
         name: "input",
       },
     });

@@ -55,14 +55,30 @@ describe("half precision", () => {
 describe("flattenNested", () => {
   it("returns values and shape of flat and nested lists", () => {
     expect(flattenNested([1, 2, 3], "x")).toEqual({ values: [1, 2, 3], dims: [3] });
-    expect(flattenNested([[[1], [2]], [[3], [4]]], "x")).toEqual({ values: [1, 2, 3, 4], dims: [2, 2, 1] });
+    expect(
+      flattenNested(
+        [
+          [[1], [2]],
+          [[3], [4]],
+        ],
+        "x",
+      ),
+    ).toEqual({ values: [1, 2, 3, 4], dims: [2, 2, 1] });
     expect(flattenNested(7, "x")).toEqual({ values: [7], dims: [] });
     expect(flattenNested([[], []], "x")).toEqual({ values: [], dims: [2, 0] });
   });
 
   it("names where a ragged list goes wrong", () => {
     expect(() => flattenNested([[1, 2], [3]], "data")).toThrow(/data\[1\] has 1 elements where 2 were expected/);
-    expect(() => flattenNested([[1, 2], [3, [4]]], "data")).toThrow(/data\[1\]\[1\] is nested deeper/);
+    expect(() =>
+      flattenNested(
+        [
+          [1, 2],
+          [3, [4]],
+        ],
+        "data",
+      ),
+    ).toThrow(/data\[1\]\[1\] is nested deeper/);
     expect(() => flattenNested([1, [2]], "data")).toThrow(/data\[1\] is a list among values/);
   });
 });
@@ -115,16 +131,27 @@ describe("checkInputs", () => {
 
   it("says which input is wrong and how", () => {
     const check = (entries: [string, HostTensor][]) => () => checkInputs(specs, new Map(entries), describeType);
-    expect(check([["a", tensor("float32", [3, 2])]])).toThrow(/input 'b' is missing; the model expects INT64 \[batch\]/);
-    expect(check([["a", tensor("float32", [3, 3])], ["b", tensor("int64", [3])]])).toThrow(
-      /input 'a' has shape \[3, 3\] but the model expects \[batch, 2\]/,
+    expect(check([["a", tensor("float32", [3, 2])]])).toThrow(
+      /input 'b' is missing; the model expects INT64 \[batch\]/,
     );
-    expect(check([["a", tensor("float32", [3, 2])], ["b", tensor("int64", [4])]])).toThrow(
-      /dimension 'batch' is 3 in input 'a' but 4 in input 'b'/,
-    );
-    expect(check([["a", tensor("float64", [3, 2])], ["b", tensor("int64", [3])]])).toThrow(
-      /input 'a' has type FLOAT64 but the model expects FLOAT32/,
-    );
+    expect(
+      check([
+        ["a", tensor("float32", [3, 3])],
+        ["b", tensor("int64", [3])],
+      ]),
+    ).toThrow(/input 'a' has shape \[3, 3\] but the model expects \[batch, 2\]/);
+    expect(
+      check([
+        ["a", tensor("float32", [3, 2])],
+        ["b", tensor("int64", [4])],
+      ]),
+    ).toThrow(/dimension 'batch' is 3 in input 'a' but 4 in input 'b'/);
+    expect(
+      check([
+        ["a", tensor("float64", [3, 2])],
+        ["b", tensor("int64", [3])],
+      ]),
+    ).toThrow(/input 'a' has type FLOAT64 but the model expects FLOAT32/);
   });
 
   it("makes zero-filled warm-up samples with dynamic dimensions set to 1", () => {

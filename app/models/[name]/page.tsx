@@ -7,11 +7,13 @@ import { EditDescription } from "@/components/registry/edit-description";
 import { RollbackButton } from "@/components/registry/rollback-button";
 import { StageVersionBadge } from "@/components/registry/stage-badge";
 import { VersionsSection } from "@/components/registry/versions-section";
+import { EndpointPanel } from "@/components/endpoints/endpoint-panel";
 import { modelApiPath } from "@/components/paths";
 import { parseSearchParams, type RawSearchParams } from "@/components/search-params";
 import { buildHref } from "@/components/ui/pagination";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { decodeParam, orNotFound } from "../_lib/or-not-found";
+import { loadEndpoint } from "./endpoint/_lib/load-endpoint";
 
 export const dynamic = "force-dynamic";
 
@@ -30,9 +32,10 @@ export default async function ModelPage({
 }) {
   const name = decodeParam((await params).name);
   const { page, pageSize } = parseSearchParams(paginationSchema, await searchParams);
-  const [model, versions] = await Promise.all([
+  const [model, versions, endpoint] = await Promise.all([
     orNotFound(getModel(name)),
     orNotFound(listVersions(name, { page, pageSize })),
+    orNotFound(loadEndpoint(name)),
   ]);
 
   return (
@@ -72,6 +75,8 @@ export default async function ModelPage({
           </HeaderFact>
         </dl>
       </header>
+
+      <EndpointPanel initialEndpoint={endpoint.endpoint} initialSignature={endpoint.signature} />
 
       <VersionsSection modelName={model.name} initialPage={versions} />
     </div>
