@@ -22,7 +22,7 @@ export async function storeUpload(
   return store.put(body, { maxBytes });
 }
 
-/** Inside the version-creating transaction: makes sure the artifact row exists and its file is there. */
+/** Inside the version- or dataset-creating transaction: makes sure the artifact row exists and its file is there. */
 export async function claimArtifact(
   tx: Tx,
   stored: StoredArtifact,
@@ -42,7 +42,7 @@ export async function claimArtifact(
   });
 }
 
-/** Deletes the artifact row and file when no version points at it any more. */
+/** Deletes the artifact row and file when no version or dataset points at it any more. */
 export async function releaseArtifact(
   database: Db,
   sha256: string,
@@ -50,8 +50,11 @@ export async function releaseArtifact(
 ): Promise<boolean> {
   return database.$transaction(async (tx) => {
     await lockArtifact(tx, sha256);
-    const users = await tx.modelVersion.count({ where: { artifactSha256: sha256 } });
-    if (users > 0) return false;
+    const [versions, datasets] = await Promise.all([
+      tx.modelVersion.count({ where: { artifactSha256: sha256 } }),
+      tx.dataset.count({ where: { artifactSha256: sha256 } }),
+    ]);
+    if (versions + datasets > 0) return false;
     await tx.artifact.deleteMany({ where: { sha256 } });
     await store.remove(sha256);
     return true;

@@ -81,7 +81,7 @@ describe("datatypes", () => {
     expect(metadata.inputs.map((input) => input.datatype)).toEqual(TENSORS.map((tensor) => tensor.v2));
 
     // TF Serving's row format: one object per instance; binary strings may come as {"b64": ...}.
-    const instances = [0, 1].map((row) =>
+    const instances: Record<string, unknown>[] = [0, 1].map((row) =>
       Object.fromEntries(
         TENSORS.map((tensor) => {
           const size = tensor.inner.reduce((count, dim) => count * dim, 1);
