@@ -10,9 +10,8 @@ import {
   DIGITS_ONNX,
   promote,
   readyVersion,
+  readyVersionFromBytes,
   SHARED_MODELS,
-  uploadBytes,
-  waitForValidation,
 } from "../fixtures/registry";
 import {
   csvFeatures,
@@ -24,7 +23,6 @@ import {
   waitUntil,
 } from "../fixtures/serving";
 import { startValidateWorkerForFile } from "../fixtures/worker";
-import { versionSummarySchema } from "@/lib/registry/schemas";
 
 startValidateWorkerForFile();
 const replica = startReplicaForFile();
@@ -34,15 +32,6 @@ type V2Body = { model_version?: string; outputs?: { data: number[] }[]; error?: 
 const v2Input = (data: number[], rows = 1, features = 64, datatype = "FP32") => ({
   inputs: [{ name: "input", shape: [rows, features], datatype, data }],
 });
-
-async function uploadReady(modelName: string, bytes: Uint8Array) {
-  const response = await uploadBytes(modelName, bytes);
-  expect(response.status).toBe(202);
-  const { version } = versionSummarySchema.parse(await response.json());
-  const detail = await waitForValidation(modelName, version);
-  expect(detail.status, detail.statusMessage ?? "").toBe("READY");
-  return detail;
-}
 
 describe("bad requests get a clear error and leave the replica serving", () => {
   it("names the problem for every kind of bad input", async () => {
@@ -149,7 +138,7 @@ describe("bad requests get a clear error and leave the replica serving", () => {
 
   it("answers 503 with Retry-After when the queue is full, and 504 when a request times out", async () => {
     const model = await createModel();
-    const heavy = await uploadReady(model.name, randomMlp([256, 1024, 1024, 10], 7));
+    const heavy = await readyVersionFromBytes(model.name, randomMlp([256, 1024, 1024, 10], 7));
     expect((await promote(model.name, heavy.version, "PRODUCTION")).status).toBe(200);
     await updateDeploymentSettings(model.name, { maxBatchSize: 1, maxQueueSize: 2, requestTimeoutMs: 100_000 });
     await waitForServed(replica(), model.name, heavy.version);
@@ -179,7 +168,7 @@ describe("routing", () => {
   it("sends requests to Production by default, and to Staging or a version number when asked", async () => {
     const model = await createModel();
     const first = await readyVersion(model.name, DIGITS_ONNX);
-    const second = await uploadReady(model.name, randomMlp([64, 32, 10], 11));
+    const second = await readyVersionFromBytes(model.name, randomMlp([64, 32, 10], 11));
     expect((await promote(model.name, first.version, "PRODUCTION")).status).toBe(200);
     expect((await promote(model.name, second.version, "STAGING")).status).toBe(200);
     await waitForServed(replica(), model.name, second.version, "staging");
@@ -210,7 +199,7 @@ describe("promotion", () => {
   it("moves traffic to the new version without failing a single request", async () => {
     const model = await createModel();
     const first = await readyVersion(model.name, DIGITS_ONNX);
-    const second = await uploadReady(model.name, randomMlp([64, 48, 10], 5));
+    const second = await readyVersionFromBytes(model.name, randomMlp([64, 48, 10], 5));
     expect((await promote(model.name, first.version, "PRODUCTION")).status).toBe(200);
     await waitForServed(replica(), model.name, first.version);
     const url = `${replica().url}/v2/models/${model.name}/infer`;
@@ -246,7 +235,7 @@ describe("promotion", () => {
   it("keeps the old version serving when the new one fails to load, and says why", async () => {
     const model = await createModel();
     const first = await readyVersion(model.name, DIGITS_ONNX);
-    const broken = await uploadReady(model.name, randomMlp([64, 16, 10], 99));
+    const broken = await readyVersionFromBytes(model.name, randomMlp([64, 16, 10], 99));
     expect((await promote(model.name, first.version, "PRODUCTION")).status).toBe(200);
     await waitForServed(replica(), model.name, first.version);
     // The stored file goes bad after validation (a disk fault): loading it must fail.

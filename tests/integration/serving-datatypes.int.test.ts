@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { encodeModel, onnx } from "@/lib/onnx";
-import { createModel, promote, uploadBytes, waitForValidation } from "../fixtures/registry";
+import { createModel, promote, readyVersionFromBytes } from "../fixtures/registry";
 import { postJson, startReplicaForFile, waitForServed } from "../fixtures/serving";
 import { startValidateWorkerForFile } from "../fixtures/worker";
-import { versionSummarySchema } from "@/lib/registry/schemas";
 
 startValidateWorkerForFile();
 const replica = startReplicaForFile();
@@ -48,11 +47,7 @@ function identityModel(): Uint8Array {
 describe("datatypes", () => {
   it("carries every V2 datatype the model takes, in both protocols", async () => {
     const model = await createModel();
-    const upload = await uploadBytes(model.name, identityModel());
-    expect(upload.status).toBe(202);
-    const { version } = versionSummarySchema.parse(await upload.json());
-    const detail = await waitForValidation(model.name, version);
-    expect(detail.status, detail.statusMessage ?? "").toBe("READY");
+    const { version } = await readyVersionFromBytes(model.name, identityModel());
     expect((await promote(model.name, version, "PRODUCTION")).status).toBe(200);
     await waitForServed(replica(), model.name, version);
 

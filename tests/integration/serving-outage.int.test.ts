@@ -10,7 +10,7 @@ import { migrate } from "@/lib/db/migrate";
 import { closeQueues, getQueue, QueueName } from "@/lib/jobs";
 import { log } from "@/lib/log";
 import { randomMlp } from "@/lib/onnx";
-import { versionSummarySchema, type VersionDetail } from "@/lib/registry/schemas";
+import type { VersionDetail } from "@/lib/registry/schemas";
 import { closeDeploymentPublisher, deploymentChannel } from "@/lib/serving/notify";
 import { ensurePostgres, ensureRedis, type RunningService } from "@/scripts/lib/services";
 import { processValidate } from "@/worker/jobs/validate";
@@ -20,9 +20,8 @@ import {
   DIGITS_ONNX,
   promote,
   readyVersion,
+  readyVersionFromBytes,
   SHARED_MODELS,
-  uploadBytes,
-  waitForValidation,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
 import { servingProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/serving-process";
@@ -231,10 +230,7 @@ describe("a serving replica while Redis and Postgres restart", () => {
     const bytes = randomMlp([64, 32, 10], 4242);
     v2File = path.join(settings.DATA_DIR, "digits-random.onnx");
     await writeFile(v2File, bytes);
-    const upload = await uploadBytes(modelName, bytes, "digits-random.onnx");
-    expect(upload.status).toBe(202);
-    v2 = await waitForValidation(modelName, versionSummarySchema.parse(await upload.json()).version);
-    expect(v2.status, v2.statusMessage ?? "").toBe("READY");
+    v2 = await readyVersionFromBytes(modelName, bytes, "digits-random.onnx");
 
     replica = await startingReplica;
     pubsub = new Redis(settings.REDIS_URL);
