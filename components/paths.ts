@@ -36,3 +36,24 @@ export function endpointApiPath(modelName: string): string {
 export function endpointMetricsApiPath(modelName: string): string {
   return `${endpointApiPath(modelName)}/metrics`;
 }
+
+/** The model page's query key for the page of its datasets list (versions use `page`). */
+export const DATASETS_PAGE_PARAM = "datasetsPage";
+
+/** A model's datasets: the detail page and the REST resources. `dataset` is the id (or the name). */
+export function datasetPath(modelName: string, dataset: string): string {
+  return `${modelPath(modelName)}/datasets/${encodeURIComponent(dataset)}`;
+}
+
+export function datasetsApiPath(modelName: string): string {
+  return `${modelApiPath(modelName)}/datasets`;
+}
+
+export function datasetApiPath(modelName: string, dataset: string): string {
+  return `/api${datasetPath(modelName, dataset)}`;
+}
+
+/** Downloads the dataset's file as uploaded. */
+export function datasetDownloadApiPath(modelName: string, dataset: string): string {
+  return `${datasetApiPath(modelName, dataset)}/download`;
+}

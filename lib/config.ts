@@ -20,10 +20,19 @@ const configSchema = z.object({
   /** Where artifacts live; defaults to DATA_DIR/artifacts. */
   ARTIFACT_DIR: z.string().optional(),
   MAX_UPLOAD_BYTES: byteSize.default(2 * 1024 ** 3),
+  /** Largest dataset upload (CSV or JSON Lines); it is profiled as it streams, never held in memory. */
+  MAX_DATASET_BYTES: byteSize.default(1024 ** 3),
   /** Validation loads untrusted models in a child process with these limits. */
   VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /**
+   * How long a worker holds a job without renewing its lock; a killed worker's jobs are picked up by
+   * another after about this long.
+   */
+  WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Rows per evaluation chunk: the unit of progress, checkpoints and cancellation. */
+  EVALUATE_CHUNK_ROWS: z.coerce.number().int().positive().default(8192),
   /** Serving replicas: where they listen, and the URL clients use to reach them (or their load balancer). */
   SERVING_HOST: z.string().min(1).default("0.0.0.0"),
   SERVING_PORT: z.coerce.number().int().min(0).max(65535).default(8501),

@@ -3,6 +3,7 @@ import { config } from "@/lib/config";
 import { db } from "@/lib/db";
 import { closeQueues, QueueName } from "@/lib/jobs";
 import { log as rootLog } from "@/lib/log";
+import { processEvaluate } from "./jobs/evaluate";
 import { processValidate } from "./jobs/validate";
 import { runMaintenance } from "./maintenance";
 import { resendQueuedJobs } from "./outbox";
@@ -15,6 +16,8 @@ const deps = { database: db(), log };
 
 const workers: Worker[] = [
   startQueueWorker(QueueName.Validate, processValidate, { concurrency: settings.WORKER_CONCURRENCY, deps }),
+  // Evaluations use every core for onnxruntime already; one at a time per worker process.
+  startQueueWorker(QueueName.Evaluate, processEvaluate, { concurrency: 1, deps }),
 ];
 
 const sweep = () =>

@@ -37,8 +37,10 @@ export function startQueueWorker<Q extends QueueName>(
       connection,
       prefix: config().REDIS_PREFIX,
       concurrency: options.concurrency,
-      // Validation of a large model can hold the event loop in the child, not here; keep locks short.
-      lockDuration: 60_000,
+      // Long work happens in children and worker threads, so the lock is renewed on time; a worker
+      // that dies loses its jobs to another one after about one lock duration.
+      lockDuration: config().WORKER_LOCK_MS,
+      stalledInterval: config().WORKER_LOCK_MS,
     },
   );
   worker.on("error", (error) => logger.error({ err: error }, "worker error"));

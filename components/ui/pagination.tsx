@@ -26,14 +26,16 @@ export interface PaginationProps {
   total: number;
   /** What is counted, plural: "models". */
   noun: string;
+  /** The query key of the page number, for a page with more than one list. */
+  pageParam?: string;
 }
 
 /** "1–25 of 80 models" with Previous / Next links; page 1 is left out of the URL. */
-export function Pagination({ path, query = {}, page, pageSize, total, noun }: PaginationProps) {
+export function Pagination({ path, query = {}, page, pageSize, total, noun, pageParam = "page" }: PaginationProps) {
   const pageCount = Math.max(1, Math.ceil(total / pageSize));
   const first = total === 0 ? 0 : Math.min(total, (page - 1) * pageSize + 1);
   const last = Math.min(total, page * pageSize);
-  const hrefFor = (target: number) => buildHref(path, { ...query, page: target > 1 ? target : undefined });
+  const hrefFor = (target: number) => buildHref(path, { ...query, [pageParam]: target > 1 ? target : undefined });
 
   return (
     <nav aria-label="Pagination" className="flex flex-wrap items-center justify-between gap-3 text-sm text-zinc-600">

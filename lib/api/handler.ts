@@ -18,6 +18,8 @@ export type Permission =
   | "versions.delete"
   | "metrics.write"
   | "jobs.read"
+  | "jobs.cancel"
+  | "evaluations.run"
   | "endpoints.deploy";
 
 export interface Actor {
@@ -121,6 +123,12 @@ export const versionNumberSchema = z.coerce
   .number({ error: "the version must be a positive whole number" })
   .int("the version must be a positive whole number")
   .positive("the version must be a positive whole number");
+
+/** Job ids are UUIDs; anything else cannot name a job (and would be a database error). */
+export function parseJobParam(raw: string): string {
+  if (!z.uuid().safeParse(raw).success) throw new AppError("not_found", `job '${raw}' was not found`);
+  return raw;
+}
 
 export function parseVersionParam(raw: string): number {
   const parsed = versionNumberSchema.safeParse(raw);

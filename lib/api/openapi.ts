@@ -13,6 +13,8 @@ import {
   versionDetailSchema,
   versionSummarySchema,
 } from "@/lib/registry/schemas";
+import { DATASET_CONTENT_TYPES } from "@/lib/datasets/formats";
+import { datasetDtoSchema, datasetUploadOptionsSchema, updateDatasetSchema } from "@/lib/datasets/schemas";
 import {
   endpointDtoSchema,
   endpointRangeSchema,
@@ -37,6 +39,14 @@ const errors = (...statuses: number[]) =>
 const body = (value: z.ZodType) => ({ required: true, content: jsonContent(value, "input") });
 const name = { name: "name", in: "path", required: true, schema: { type: "string" } };
 const version = { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
+const dataset = {
+  name: "id",
+  in: "path",
+  required: true,
+  description: "The dataset's id (its name works too)",
+  schema: { type: "string" },
+};
+const binary = { schema: { type: "string", format: "binary" } };
 const pageParams = ["page", "pageSize"].map((param) => ({
   name: param,
   in: "query",
@@ -49,7 +59,7 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "Modelyard API",
       version: "1",
-      description: "Model registry: models, versions, stages, metrics, jobs and live inference endpoints.",
+      description: "Model registry: models, versions, stages, metrics, datasets, jobs and live inference endpoints.",
     },
     components: { responses: { Error: { description: "Error", content: jsonContent(apiErrorSchema) } } },
     paths: {
@@ -160,6 +170,67 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Log one metric or { metrics: [...] }",
           requestBody: body(z.union([metricInputSchema, z.object({ metrics: z.array(metricInputSchema) })])),
           responses: { ...ok(z.object({ metrics: z.array(metricSchema) }), "201", "Logged"), ...errors(400, 404) },
+        },
+      },
+      "/api/models/{name}/datasets": {
+        parameters: [name],
+        get: {
+          summary: "List datasets, newest first",
+          parameters: pageParams,
+          responses: { ...ok(pageSchema(datasetDtoSchema)), ...errors(404) },
+        },
+        post: {
+          summary:
+            "Upload a labelled dataset, CSV with a header or JSON Lines (raw body with X-Filename, or multipart/form-data with a 'file' part); it is profiled as it streams",
+          parameters: Object.entries(z.toJSONSchema(datasetUploadOptionsSchema).properties ?? {}).map(
+            ([param, schema]) => ({ name: param, in: "query", schema }),
+          ),
+          requestBody: {
+            required: true,
+            content: {
+              ...Object.fromEntries(
+                [...DATASET_CONTENT_TYPES, "application/octet-stream"].map((type) => [type, binary]),
+              ),
+              "multipart/form-data": {
+                schema: {
+                  type: "object",
+                  properties: {
+                    name: { type: "string" },
+                    labelColumn: { type: "string" },
+                    file: { type: "string", format: "binary" },
+                  },
+                  required: ["file"],
+                },
+              },
+            },
+          },
+          responses: {
+            ...ok(datasetDtoSchema, "201", "Stored and profiled"),
+            ...errors(400, 404, 409, 413, 415),
+          },
+        },
+      },
+      "/api/models/{name}/datasets/{id}": {
+        parameters: [name, dataset],
+        get: { summary: "Get a dataset", responses: { ...ok(datasetDtoSchema), ...errors(404) } },
+        patch: {
+          summary: "Rename, or set or clear the label column (an existing column, or null)",
+          requestBody: body(updateDatasetSchema),
+          responses: { ...ok(datasetDtoSchema), ...errors(400, 404, 409) },
+        },
+        delete: {
+          summary: "Delete a dataset and its file (refused while an evaluation of it is queued or running)",
+          responses: { "204": { description: "Deleted" }, ...errors(404, 409) },
+        },
+      },
+      "/api/models/{name}/datasets/{id}/download": {
+        parameters: [name, dataset],
+        get: {
+          summary: "Download the dataset's file as uploaded",
+          responses: {
+            "200": { description: "The file", content: { "text/csv": binary, "application/jsonl": binary } },
+            ...errors(404),
+          },
         },
       },
       "/api/endpoints": {

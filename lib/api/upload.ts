@@ -6,13 +6,22 @@ import { AppError } from "@/lib/errors";
 
 /**
  * Reads an upload from a request without holding it in memory: either the raw body
- * (`application/octet-stream`, file name in `X-Filename`) or `multipart/form-data` with a `file`
- * part (text fields placed before the file are passed along).
+ * (`application/octet-stream`, or a text type the route accepts; file name in `X-Filename`) or
+ * `multipart/form-data` with a `file` part (text fields placed before the file are passed along).
  */
 export interface IncomingUpload {
   stream: Readable;
   filename: string;
+  /** The raw body's or the file part's media type, lower case, without parameters. */
+  contentType: string;
   fields: Record<string, string>;
+}
+
+export interface UploadOptions {
+  /** Media types a route takes as a raw body besides application/octet-stream (e.g. text/csv). */
+  rawTypes?: readonly string[];
+  /** What the file is, for the message that asks for a supported form: "the model file". */
+  what?: string;
 }
 
 const MAX_FILENAME = 255;
@@ -54,30 +63,38 @@ function cleanHeaderText(value: string): string {
   }
 }
 
+const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
+
 export async function receiveUpload<T>(
   req: Request,
   maxBytes: number,
   consume: (upload: IncomingUpload) => Promise<T>,
+  options: UploadOptions = {},
 ): Promise<T> {
   const declaredLength = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declaredLength) && declaredLength > maxBytes + 64 * 1024) throw new UploadTooLargeError(maxBytes);
   const contentType = (req.headers.get("content-type") ?? "application/octet-stream").toLowerCase();
+  const rawTypes = options.rawTypes ?? [];
 
   if (contentType.startsWith("multipart/form-data")) return receiveMultipart(req, contentType, maxBytes, consume);
+  // JSON, text and form bodies are usually a client that meant another endpoint or format.
   if (
-    contentType.startsWith("application/json") ||
-    contentType.startsWith("text/") ||
-    contentType.includes("x-www-form-urlencoded")
+    !rawTypes.includes(mediaType(contentType)) &&
+    (contentType.startsWith("application/json") ||
+      contentType.startsWith("text/") ||
+      contentType.includes("x-www-form-urlencoded"))
   ) {
+    const types = [...rawTypes, "application/octet-stream"].join(", ");
     throw new AppError(
       "unsupported_media_type",
-      "send the model file as the raw request body (Content-Type: application/octet-stream, name in X-Filename) or as multipart/form-data with a 'file' field",
+      `send ${options.what ?? "the model file"} as the raw request body (Content-Type: ${types}, name in X-Filename) or as multipart/form-data with a 'file' field`,
     );
   }
   if (declaredLength === 0) throw new AppError("bad_request", "the file is empty");
   return consume({
     stream: bodyStream(req),
     filename: cleanFilename(req.headers.get("x-filename")),
+    contentType: mediaType(contentType),
     fields: headerFields(req),
   });
 }
@@ -116,7 +133,8 @@ function receiveMultipart<T>(
         return;
       }
       sawFile = true;
-      consume({ stream, filename: cleanFilename(info.filename), fields }).then(resolve, (error: unknown) => {
+      const upload = { stream, filename: cleanFilename(info.filename), contentType: mediaType(info.mimeType), fields };
+      consume(upload).then(resolve, (error: unknown) => {
         stream.resume();
         reject(error);
       });

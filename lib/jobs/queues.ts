@@ -6,11 +6,13 @@ import { z } from "zod";
  */
 export const QueueName = {
   Validate: "validate",
+  Evaluate: "evaluate",
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
 export const jobPayloadSchemas = {
   [QueueName.Validate]: z.object({ jobId: z.uuid(), versionId: z.uuid() }),
+  [QueueName.Evaluate]: z.object({ jobId: z.uuid(), evaluationId: z.uuid() }),
 } satisfies Record<QueueName, z.ZodType>;
 
 export type JobPayload<Q extends QueueName> = z.infer<(typeof jobPayloadSchemas)[Q]>;
@@ -18,4 +20,5 @@ export type JobPayload<Q extends QueueName> = z.infer<(typeof jobPayloadSchemas)
 /** The Job row kind recorded for each queue (the dashboard's view of a BullMQ job). */
 export const queueJobKind = {
   [QueueName.Validate]: "VALIDATE",
+  [QueueName.Evaluate]: "EVALUATE",
 } as const satisfies Record<QueueName, "VALIDATE" | "CONVERT" | "COMPRESS" | "EVALUATE">;

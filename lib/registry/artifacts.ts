@@ -42,7 +42,7 @@ export async function claimArtifact(
   });
 }
 
-/** Deletes the artifact row and file when no version or dataset points at it any more. */
+/** Deletes the artifact row and file when no version, dataset or evaluation points at it any more. */
 export async function releaseArtifact(
   database: Db,
   sha256: string,
@@ -50,11 +50,12 @@ export async function releaseArtifact(
 ): Promise<boolean> {
   return database.$transaction(async (tx) => {
     await lockArtifact(tx, sha256);
-    const [versions, datasets] = await Promise.all([
+    const [versions, datasets, predictions] = await Promise.all([
       tx.modelVersion.count({ where: { artifactSha256: sha256 } }),
       tx.dataset.count({ where: { artifactSha256: sha256 } }),
+      tx.evaluation.count({ where: { predictionsSha256: sha256 } }),
     ]);
-    if (versions + datasets > 0) return false;
+    if (versions + datasets + predictions > 0) return false;
     await tx.artifact.deleteMany({ where: { sha256 } });
     await store.remove(sha256);
     return true;

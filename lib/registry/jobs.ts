@@ -1,5 +1,5 @@
 import { db as defaultDb, type Db, type Prisma } from "@/lib/db";
-import { notFound } from "@/lib/errors";
+import { AppError, notFound } from "@/lib/errors";
 import { toJobDto } from "./dto";
 import type { JobDto, ListJobsQuery, Page } from "./schemas";
 
@@ -28,4 +28,21 @@ export async function getJob(id: string, database: Db = defaultDb()): Promise<Jo
   const row = await database.job.findUnique({ where: { id }, include: jobInclude });
   if (!row) throw notFound(`job '${id}'`);
   return toJobDto(row);
+}
+
+/**
+ * Marks a queued or running job CANCELLED. A queued job is then acknowledged without work; a running
+ * one stops at its next checkpoint (long jobs check between chunks).
+ */
+export async function cancelJob(id: string, database: Db = defaultDb()): Promise<JobDto> {
+  const { count } = await database.job.updateMany({
+    where: { id, state: { in: ["QUEUED", "RUNNING"] } },
+    data: { state: "CANCELLED", finishedAt: new Date() },
+  });
+  if (count === 0) {
+    const row = await database.job.findUnique({ where: { id }, select: { state: true } });
+    if (!row) throw notFound(`job '${id}'`);
+    throw new AppError("conflict", `the job has already finished (${row.state.toLowerCase()})`);
+  }
+  return getJob(id, database);
 }

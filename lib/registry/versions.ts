@@ -216,9 +216,13 @@ export async function deleteModel(
         `model '${modelName}' has version ${production.version} in Production; archive it before deleting the model`,
       );
     }
-    const versions = await tx.modelVersion.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } });
+    // Versions and datasets go with the model (cascade); their files are released after the commit.
+    const [versions, datasets] = await Promise.all([
+      tx.modelVersion.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
+      tx.dataset.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
+    ]);
     await tx.registeredModel.delete({ where: { id: model.id } });
-    return [...new Set(versions.map((version) => version.artifactSha256))];
+    return [...new Set([...versions, ...datasets].map((row) => row.artifactSha256))];
   });
   for (const sha256 of artifacts) await releaseArtifact(database, sha256, options.store);
   await announceDeploymentChange(modelName);

@@ -1,11 +1,10 @@
-import { readdir, readFile } from "node:fs/promises";
-import path from "node:path";
+import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { config } from "@/lib/config";
 import { getQueue, QueueName, sendToQueue } from "@/lib/jobs";
 import { db } from "@/lib/db";
-import { apiErrorSchema, pageSchema, versionSummarySchema } from "@/lib/registry/schemas";
+import { pageSchema, versionSummarySchema } from "@/lib/registry/schemas";
 import { api } from "../fixtures/api";
+import { expectError, storedFiles } from "../fixtures/assertions";
 import {
   createModel,
   DIGITS_ONNX,
@@ -23,19 +22,6 @@ const UPLOAD_LIMIT = 200_000;
 process.env.MAX_UPLOAD_BYTES = String(UPLOAD_LIMIT);
 
 startValidateWorkerForFile();
-
-async function storedFiles(): Promise<string[]> {
-  const root = path.join(config().artifactDir, "sha256");
-  const shards = await readdir(root).catch(() => [] as string[]);
-  const files = await Promise.all(shards.map((shard) => readdir(path.join(root, shard))));
-  const leftovers = await readdir(path.join(config().artifactDir, "tmp")).catch(() => [] as string[]);
-  return [...files.flat(), ...leftovers];
-}
-
-async function expectError(response: Response, status: number, message: RegExp) {
-  expect(response.status).toBe(status);
-  expect(apiErrorSchema.parse(await response.json()).error.message).toMatch(message);
-}
 
 describe("versions API", () => {
   it("uploads an ONNX file, validates it in the worker and shows its signature", async () => {

@@ -22,15 +22,19 @@ export class JobFailure extends Error {
   }
 }
 
-/** What a successful attempt produced: the job's result, and its writes to commit with it. */
+/** What a finished attempt produced: the job's result, and its writes to commit with it. */
 export interface JobOutcome {
   result: Prisma.InputJsonValue;
   effect?: JobEffect;
+  /** The job stopped because a person cancelled it. */
+  cancelled?: boolean;
 }
 
 export interface JobContext {
   jobId: string;
   reportProgress(fraction: number): Promise<void>;
+  /** True once someone cancelled the job; long jobs check it between chunks. */
+  isCancelled(): Promise<boolean>;
   log: Logger;
 }
 
@@ -59,6 +63,10 @@ export async function runTrackedJob(
   const context: JobContext = {
     jobId,
     log: logger.child({ jobId }),
+    async isCancelled() {
+      const current = await database.job.findUnique({ where: { id: jobId }, select: { state: true } });
+      return current?.state === "CANCELLED";
+    },
     async reportProgress(fraction) {
       const progress = Math.max(0, Math.min(1, fraction));
       await Promise.all([
@@ -93,5 +101,10 @@ export async function runTrackedJob(
     }
     throw error;
   }
-  await finish({ state: "SUCCEEDED", progress: 1, result: outcome.result }, outcome.effect);
+  await finish(
+    outcome.cancelled
+      ? { state: "CANCELLED", result: outcome.result }
+      : { state: "SUCCEEDED", progress: 1, result: outcome.result },
+    outcome.effect,
+  );
 }

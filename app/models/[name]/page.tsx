@@ -2,13 +2,16 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 import type { ReactNode } from "react";
+import { z } from "zod";
+import { listDatasets } from "@/lib/datasets";
 import { getModel, listVersions, paginationSchema } from "@/lib/registry";
+import { DatasetsSection } from "@/components/datasets/datasets-section";
 import { EditDescription } from "@/components/registry/edit-description";
 import { RollbackButton } from "@/components/registry/rollback-button";
 import { StageVersionBadge } from "@/components/registry/stage-badge";
 import { VersionsSection } from "@/components/registry/versions-section";
 import { EndpointPanel } from "@/components/endpoints/endpoint-panel";
-import { modelApiPath } from "@/components/paths";
+import { DATASETS_PAGE_PARAM, modelApiPath } from "@/components/paths";
 import { parseSearchParams, type RawSearchParams } from "@/components/search-params";
 import { buildHref } from "@/components/ui/pagination";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -18,6 +21,9 @@ import { loadEndpoint } from "./endpoint/_lib/load-endpoint";
 export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string }>;
+
+const DATASETS_PAGE_SIZE = 10;
+const datasetsPageSchema = z.object({ [DATASETS_PAGE_PARAM]: z.coerce.number().int().min(1).default(1) });
 
 export async function generateMetadata({ params }: { params: Params }): Promise<Metadata> {
   return { title: decodeParam((await params).name) };
@@ -31,11 +37,14 @@ export default async function ModelPage({
   searchParams: Promise<RawSearchParams>;
 }) {
   const name = decodeParam((await params).name);
-  const { page, pageSize } = parseSearchParams(paginationSchema, await searchParams);
-  const [model, versions, endpoint] = await Promise.all([
+  const query = await searchParams;
+  const { page, pageSize } = parseSearchParams(paginationSchema, query);
+  const datasetsPage = parseSearchParams(datasetsPageSchema, query)[DATASETS_PAGE_PARAM];
+  const [model, versions, endpoint, datasets] = await Promise.all([
     orNotFound(getModel(name)),
     orNotFound(listVersions(name, { page, pageSize })),
     orNotFound(loadEndpoint(name)),
+    orNotFound(listDatasets(name, { page: datasetsPage, pageSize: DATASETS_PAGE_SIZE })),
   ]);
 
   return (
@@ -79,6 +88,8 @@ export default async function ModelPage({
       <EndpointPanel initialEndpoint={endpoint.endpoint} initialSignature={endpoint.signature} />
 
       <VersionsSection modelName={model.name} initialPage={versions} />
+
+      <DatasetsSection modelName={model.name} initialPage={datasets} />
     </div>
   );
 }

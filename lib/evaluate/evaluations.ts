@@ -1,0 +1,205 @@
+/**
+ * Evaluations: a version run over a dataset by the worker's `evaluate` job. Starting one checks
+ * everything that can be checked up front (the version is Ready, the dataset belongs to the model,
+ * the columns map onto the inputs, the labels fit the model), so a bad request never queues a job.
+ */
+import { z } from "zod";
+import { db as defaultDb, type Db, type Prisma } from "@/lib/db";
+import { AppError, notFound } from "@/lib/errors";
+import { QueueName, sendToQueue } from "@/lib/jobs";
+import { findModelRow } from "@/lib/registry/models";
+import { findVersionRow } from "@/lib/registry/versions";
+import { JOB_STATES, paginationSchema, signatureSchema, type Page } from "@/lib/registry/schemas";
+import { evaluationOptionsSchema, planEvaluation, EVALUATION_TASKS, type DatasetColumnInfo } from "./mapping";
+
+export const startEvaluationSchema = evaluationOptionsSchema.extend({ datasetId: z.uuid() });
+export type StartEvaluationInput = z.infer<typeof startEvaluationSchema>;
+
+export const startEvaluationsSchema = startEvaluationSchema.extend({
+  versions: z.array(z.number().int().positive()).min(1, "choose at least one version").max(20),
+});
+
+export const listEvaluationsQuerySchema = paginationSchema.extend({
+  version: z.coerce.number().int().positive().optional(),
+  datasetId: z.uuid().optional(),
+});
+
+export const evaluationDtoSchema = z.object({
+  id: z.string(),
+  modelName: z.string(),
+  version: z.number().int(),
+  versionId: z.string(),
+  datasetId: z.string(),
+  datasetName: z.string(),
+  jobId: z.string(),
+  state: z.enum(JOB_STATES),
+  progress: z.number(),
+  error: z.string().nullable(),
+  task: z.enum(EVALUATION_TASKS),
+  labelColumn: z.string(),
+  rowsTotal: z.number().int(),
+  rowsDone: z.number().int(),
+  /** Final metrics: a classification or regression report (see lib/evaluate). */
+  report: z.record(z.string(), z.unknown()).nullable(),
+  rowsPerSecond: z.number().nullable(),
+  hasPredictions: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type EvaluationDto = z.infer<typeof evaluationDtoSchema>;
+
+const evaluationInclude = {
+  job: true,
+  dataset: { select: { name: true } },
+  version: { select: { version: true, model: { select: { name: true } } } },
+} satisfies Prisma.EvaluationInclude;
+
+type EvaluationRow = Prisma.EvaluationGetPayload<{ include: typeof evaluationInclude }>;
+
+function toEvaluationDto(row: EvaluationRow): EvaluationDto {
+  const plan = row.mapping as { labelColumn?: string };
+  return {
+    id: row.id,
+    modelName: row.version.model.name,
+    version: row.version.version,
+    versionId: row.versionId,
+    datasetId: row.datasetId,
+    datasetName: row.dataset.name,
+    jobId: row.jobId,
+    state: row.job.state,
+    progress: row.job.progress,
+    error: row.job.error,
+    task: row.task,
+    labelColumn: plan.labelColumn ?? "",
+    rowsTotal: row.rowsTotal,
+    rowsDone: row.rowsDone,
+    report: (row.report as Record<string, unknown> | null) ?? null,
+    rowsPerSecond: row.rowsPerSecond,
+    hasPredictions: row.predictionsSha256 !== null,
+    createdBy: row.createdBy,
+    createdAt: row.createdAt.toISOString(),
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+const datasetColumnsSchema = z.array(
+  z.object({
+    name: z.string(),
+    kind: z.enum(["number", "string"]),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+);
+
+export async function startEvaluation(
+  modelName: string,
+  version: number,
+  input: StartEvaluationInput,
+  actor: string,
+  database: Db = defaultDb(),
+): Promise<EvaluationDto> {
+  const versionRow = await findVersionRow(modelName, version, database);
+  if (versionRow.status !== "READY") {
+    throw new AppError(
+      "conflict",
+      `version ${version} is not Ready (${versionRow.status.toLowerCase()}); only Ready versions can be evaluated`,
+    );
+  }
+  const signature = signatureSchema.safeParse(versionRow.signature);
+  if (!signature.success) throw new AppError("conflict", `version ${version} has no signature to evaluate against`);
+  const dataset = await database.dataset.findFirst({ where: { id: input.datasetId, modelId: versionRow.modelId } });
+  if (!dataset) throw notFound(`dataset '${input.datasetId}' of model '${modelName}'`);
+  const { datasetId, ...options } = input;
+  const plan = planEvaluation(
+    signature.data,
+    datasetColumnsSchema.parse(dataset.columns) as DatasetColumnInfo[],
+    dataset.labelColumn,
+    options,
+  );
+  const created = await database.$transaction(async (tx) => {
+    const job = await tx.job.create({ data: { kind: "EVALUATE", versionId: versionRow.id, createdBy: actor } });
+    const evaluation = await tx.evaluation.create({
+      data: {
+        versionId: versionRow.id,
+        datasetId,
+        jobId: job.id,
+        task: plan.task,
+        mapping: plan as unknown as Prisma.InputJsonValue,
+        rowsTotal: dataset.rowCount,
+        createdBy: actor,
+      },
+    });
+    await tx.job.update({ where: { id: job.id }, data: { payload: { evaluationId: evaluation.id } } });
+    return evaluation;
+  });
+  await sendToQueue(QueueName.Evaluate, { jobId: created.jobId, evaluationId: created.id });
+  return getEvaluation(modelName, created.id, database);
+}
+
+/** "Evaluate several versions at once": one evaluation per version, all checked before any starts. */
+export async function startEvaluations(
+  modelName: string,
+  input: z.infer<typeof startEvaluationsSchema>,
+  actor: string,
+  database: Db = defaultDb(),
+): Promise<EvaluationDto[]> {
+  const { versions, ...rest } = input;
+  const unique = [...new Set(versions)];
+  for (const version of unique) {
+    const row = await findVersionRow(modelName, version, database);
+    if (row.status !== "READY")
+      throw new AppError("conflict", `version ${version} is not Ready; only Ready versions can be evaluated`);
+  }
+  const started: EvaluationDto[] = [];
+  for (const version of unique) started.push(await startEvaluation(modelName, version, rest, actor, database));
+  return started;
+}
+
+export async function getEvaluation(modelName: string, id: string, database: Db = defaultDb()): Promise<EvaluationDto> {
+  const row = z.uuid().safeParse(id).success
+    ? await database.evaluation.findFirst({
+        where: { id, version: { model: { name: modelName } } },
+        include: evaluationInclude,
+      })
+    : null;
+  if (!row) throw notFound(`evaluation '${id}' of model '${modelName}'`);
+  return toEvaluationDto(row);
+}
+
+export async function listEvaluations(
+  modelName: string,
+  query: z.infer<typeof listEvaluationsQuerySchema>,
+  database: Db = defaultDb(),
+): Promise<Page<EvaluationDto>> {
+  const model = await findModelRow(modelName, database);
+  const where: Prisma.EvaluationWhereInput = {
+    version: { modelId: model.id, ...(query.version ? { version: query.version } : {}) },
+    ...(query.datasetId ? { datasetId: query.datasetId } : {}),
+  };
+  const [total, rows] = await Promise.all([
+    database.evaluation.count({ where }),
+    database.evaluation.findMany({
+      where,
+      include: evaluationInclude,
+      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+      skip: (query.page - 1) * query.pageSize,
+      take: query.pageSize,
+    }),
+  ]);
+  return { items: rows.map(toEvaluationDto), total, page: query.page, pageSize: query.pageSize };
+}
+
+/** Where the predictions file of a finished evaluation is (for the download route). */
+export async function evaluationPredictions(modelName: string, id: string, database: Db = defaultDb()) {
+  const row = await database.evaluation.findFirst({
+    where: { id, version: { model: { name: modelName } } },
+    select: { predictionsSha256: true, version: { select: { version: true } }, dataset: { select: { name: true } } },
+  });
+  if (!row) throw notFound(`evaluation '${id}' of model '${modelName}'`);
+  if (!row.predictionsSha256) throw new AppError("conflict", "the evaluation has not written its predictions yet");
+  return {
+    sha256: row.predictionsSha256,
+    filename: `${modelName}-v${row.version.version}-${row.dataset.name}-predictions.csv`,
+  };
+}

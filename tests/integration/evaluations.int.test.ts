@@ -1,0 +1,129 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { datasetDtoSchema } from "@/lib/datasets";
+import { db } from "@/lib/db";
+import { evaluationDtoSchema, type EvaluationDto } from "@/lib/evaluate/evaluations";
+import { api } from "../fixtures/api";
+import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
+import { waitUntil } from "../fixtures/serving";
+import { startEvaluateWorkerForFile, startValidateWorkerForFile } from "../fixtures/worker";
+
+// Small chunks, so a cancellation lands between them.
+process.env.EVALUATE_CHUNK_ROWS = "32";
+
+startValidateWorkerForFile();
+startEvaluateWorkerForFile();
+
+async function uploadDataset(modelName: string, file: string) {
+  const response = await api("POST", `/api/models/${modelName}/datasets`, {
+    body: await readFile(file),
+    headers: { "content-type": "text/csv", "x-filename": path.basename(file) },
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return datasetDtoSchema.parse(await response.json());
+}
+
+async function evaluate(modelName: string, version: number, body: Record<string, unknown>) {
+  const response = await api("POST", `/api/models/${modelName}/versions/${version}/evaluations`, { json: body });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function waitForEvaluation(modelName: string, id: string): Promise<EvaluationDto> {
+  return waitUntil(
+    async () => {
+      const response = await api("GET", `/api/models/${modelName}/evaluations/${id}`);
+      const evaluation = evaluationDtoSchema.parse(await response.json());
+      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(evaluation.state) ? evaluation : undefined;
+    },
+    `evaluation ${id}`,
+    60_000,
+  );
+}
+
+describe("evaluations", () => {
+  it("scores the shared models on their test sets like onnxruntime does", async () => {
+    for (const [onnx, csv, accuracy, rows] of [
+      [BREAST_CANCER_ONNX, "breast_cancer_test.csv", 0.9591, 171],
+      [DIGITS_ONNX, "digits_test.csv", 0.9759, 540],
+    ] as const) {
+      const model = await createModel();
+      const version = await readyVersion(model.name, onnx);
+      const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, csv));
+      const started = await evaluate(model.name, version.version, { datasetId: dataset.id });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const done = await waitForEvaluation(model.name, String(started.body.id));
+      expect(done.state, done.error ?? "").toBe("SUCCEEDED");
+      expect(done.rowsDone).toBe(rows);
+      expect(done.report!.accuracy).toBeCloseTo(accuracy, 4);
+      expect(done.hasPredictions).toBe(true);
+
+      const metrics = await db().versionMetric.findMany({ where: { versionId: version.id, datasetId: dataset.id } });
+      expect(metrics.find((metric) => metric.key === "accuracy")?.value).toBeCloseTo(accuracy, 4);
+      const predictions = await api("GET", `/api/models/${model.name}/evaluations/${done.id}/predictions`);
+      const lines = (await predictions.text()).trim().split("\n");
+      expect(lines).toHaveLength(rows + 1);
+      expect(lines[0]).toMatch(/^row,predicted,p0,p1/);
+    }
+  });
+});
+
+describe("evaluation requests that cannot work", () => {
+  it("are refused up front with a reason, and nothing is queued", async () => {
+    const model = await createModel();
+    const version = await readyVersion(model.name, DIGITS_ONNX);
+    const cancer = await uploadDataset(model.name, path.join(SHARED_MODELS, "breast_cancer_test.csv"));
+    const digits = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    const cases: [Record<string, unknown>, number, RegExp][] = [
+      [
+        { datasetId: cancer.id },
+        400,
+        /input 'input' \[batch, 64\] takes 64 values per row but the dataset has 30 feature columns/,
+      ],
+      [{ datasetId: digits.id, labelColumn: "nope" }, 400, /label column 'nope' is not in the dataset/],
+      [{ datasetId: digits.id, task: "REGRESSION" }, 400, /regression needs one/],
+      [{ datasetId: "00000000-0000-4000-8000-000000000000" }, 404, /dataset .* was not found/],
+      [{}, 400, /datasetId/],
+    ];
+    for (const [body, status, message] of cases) {
+      const response = await evaluate(model.name, version.version, body);
+      expect({ body, status: response.status, error: response.body.error }).toMatchObject({
+        status,
+        error: { message: expect.stringMatching(message) },
+      });
+    }
+    expect(await db().evaluation.count({ where: { versionId: version.id } })).toBe(0);
+    expect(await db().job.count({ where: { versionId: version.id, kind: "EVALUATE" } })).toBe(0);
+  });
+
+  it("fails on the first label that is not a class of the model, naming its row", async () => {
+    const model = await createModel();
+    const version = await readyVersion(model.name, DIGITS_ONNX);
+    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    // Pixel p3 as the "label": within 0…9, but fractions are not classes.
+    const started = await evaluate(model.name, version.version, { datasetId: dataset.id, labelColumn: "p3" });
+    expect(started.status).toBe(202);
+    const done = await waitForEvaluation(model.name, String(started.body.id));
+    expect(done.state).toBe("FAILED");
+    expect(done.error).toMatch(/^row \d+ of the dataset has label 0\.\d+, which is not a class of the model \(0…9\)$/);
+    expect(done.hasPredictions).toBe(false);
+    expect(await db().versionMetric.count({ where: { versionId: version.id } })).toBe(0);
+  });
+
+  it("can be cancelled, leaving no predictions and no metrics", async () => {
+    const model = await createModel();
+    const version = await readyVersion(model.name, DIGITS_ONNX);
+    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    const started = await evaluate(model.name, version.version, { datasetId: dataset.id });
+    expect(started.status).toBe(202);
+    const cancel = await api("POST", `/api/jobs/${String(started.body.jobId)}/cancel`);
+    expect(cancel.status).toBe(200);
+    const done = await waitForEvaluation(model.name, String(started.body.id));
+    expect(done.state).toBe("CANCELLED");
+    expect(done.hasPredictions).toBe(false);
+    expect(done.rowsDone).toBeLessThan(540);
+    expect(await db().versionMetric.count({ where: { versionId: version.id } })).toBe(0);
+    const again = await api("POST", `/api/jobs/${String(started.body.jobId)}/cancel`);
+    expect(again.status).toBe(409);
+  });
+});
