@@ -1,12 +1,10 @@
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { datasetDtoSchema } from "@/lib/datasets";
 import { db } from "@/lib/db";
-import { evaluationDtoSchema, type EvaluationDto } from "@/lib/evaluate/evaluations";
 import { api } from "../fixtures/api";
 import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
-import { waitUntil } from "../fixtures/serving";
+import { uploadDataset } from "../fixtures/datasets";
+import { startEvaluation, waitForEvaluation } from "../fixtures/evaluations";
 import { startEvaluateWorkerForFile, startValidateWorkerForFile } from "../fixtures/worker";
 
 // Small chunks, so a cancellation lands between them.
@@ -14,32 +12,6 @@ process.env.EVALUATE_CHUNK_ROWS = "32";
 
 startValidateWorkerForFile();
 startEvaluateWorkerForFile();
-
-async function uploadDataset(modelName: string, file: string) {
-  const response = await api("POST", `/api/models/${modelName}/datasets`, {
-    body: await readFile(file),
-    headers: { "content-type": "text/csv", "x-filename": path.basename(file) },
-  });
-  expect(response.status, await response.clone().text()).toBe(201);
-  return datasetDtoSchema.parse(await response.json());
-}
-
-async function evaluate(modelName: string, version: number, body: Record<string, unknown>) {
-  const response = await api("POST", `/api/models/${modelName}/versions/${version}/evaluations`, { json: body });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function waitForEvaluation(modelName: string, id: string): Promise<EvaluationDto> {
-  return waitUntil(
-    async () => {
-      const response = await api("GET", `/api/models/${modelName}/evaluations/${id}`);
-      const evaluation = evaluationDtoSchema.parse(await response.json());
-      return ["SUCCEEDED", "FAILED", "CANCELLED"].includes(evaluation.state) ? evaluation : undefined;
-    },
-    `evaluation ${id}`,
-    60_000,
-  );
-}
 
 describe("evaluations", () => {
   it("scores the shared models on their test sets like onnxruntime does", async () => {
@@ -50,7 +22,7 @@ describe("evaluations", () => {
       const model = await createModel();
       const version = await readyVersion(model.name, onnx);
       const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, csv));
-      const started = await evaluate(model.name, version.version, { datasetId: dataset.id });
+      const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
       expect(started.status, JSON.stringify(started.body)).toBe(202);
       const done = await waitForEvaluation(model.name, String(started.body.id));
       expect(done.state, done.error ?? "").toBe("SUCCEEDED");
@@ -86,7 +58,7 @@ describe("evaluation requests that cannot work", () => {
       [{}, 400, /datasetId/],
     ];
     for (const [body, status, message] of cases) {
-      const response = await evaluate(model.name, version.version, body);
+      const response = await startEvaluation(model.name, version.version, body);
       expect({ body, status: response.status, error: response.body.error }).toMatchObject({
         status,
         error: { message: expect.stringMatching(message) },
@@ -101,7 +73,7 @@ describe("evaluation requests that cannot work", () => {
     const version = await readyVersion(model.name, DIGITS_ONNX);
     const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
     // Pixel p3 as the "label": within 0…9, but fractions are not classes.
-    const started = await evaluate(model.name, version.version, { datasetId: dataset.id, labelColumn: "p3" });
+    const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id, labelColumn: "p3" });
     expect(started.status).toBe(202);
     const done = await waitForEvaluation(model.name, String(started.body.id));
     expect(done.state).toBe("FAILED");
@@ -114,7 +86,7 @@ describe("evaluation requests that cannot work", () => {
     const model = await createModel();
     const version = await readyVersion(model.name, DIGITS_ONNX);
     const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
-    const started = await evaluate(model.name, version.version, { datasetId: dataset.id });
+    const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
     expect(started.status).toBe(202);
     const cancel = await api("POST", `/api/jobs/${String(started.body.jobId)}/cancel`);
     expect(cancel.status).toBe(200);

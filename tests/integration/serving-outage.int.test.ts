@@ -24,7 +24,7 @@ import {
   SHARED_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
-import { servingProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/serving-process";
+import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
 
 /**
  * The serving rule that matters most in production: the request path touches neither Postgres nor
@@ -98,7 +98,7 @@ afterAll(async () => {
 });
 
 // Registered after the services' afterAll, so it runs before it: the replica goes first.
-servingProcessesForFile();
+appProcessesForFile();
 
 const ROWS = 16;
 const CLIENTS = 4;

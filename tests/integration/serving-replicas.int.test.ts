@@ -18,7 +18,7 @@ import {
   SHARED_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
-import { servingProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/serving-process";
+import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
 import { startValidateWorkerForFile } from "../fixtures/worker";
 
 /**
@@ -27,7 +27,7 @@ import { startValidateWorkerForFile } from "../fixtures/worker";
  * noticing. The periodic sync is set to ten minutes, so only the Redis notification can move them.
  */
 startValidateWorkerForFile();
-servingProcessesForFile();
+appProcessesForFile();
 
 type V2Output = { name: string; datatype: string; shape: number[]; data: number[] };
 type Expected = { data: Float32Array; dims: readonly number[] };
