@@ -4,7 +4,7 @@
  * the columns map onto the inputs, the labels fit the model), so a bad request never queues a job.
  */
 import { z } from "zod";
-import { db as defaultDb, type Db, type Prisma } from "@/lib/db";
+import { db as defaultDb, Prisma, type Db } from "@/lib/db";
 import { AppError, notFound } from "@/lib/errors";
 import { QueueName, sendToQueue } from "@/lib/jobs";
 import { findModelRow } from "@/lib/registry/models";
@@ -156,12 +156,19 @@ export async function startEvaluations(
   return started;
 }
 
+/**
+ * An evaluation and its job are read in one snapshot: Prisma loads relations with separate queries,
+ * and the job's final state commits together with the report, so a reader must never see one
+ * without the other.
+ */
+const inSnapshot = <T>(database: Db, read: (tx: Prisma.TransactionClient) => Promise<T>) =>
+  database.$transaction(read, { isolationLevel: Prisma.TransactionIsolationLevel.RepeatableRead });
+
 export async function getEvaluation(modelName: string, id: string, database: Db = defaultDb()): Promise<EvaluationDto> {
   const row = z.uuid().safeParse(id).success
-    ? await database.evaluation.findFirst({
-        where: { id, version: { model: { name: modelName } } },
-        include: evaluationInclude,
-      })
+    ? await inSnapshot(database, (tx) =>
+        tx.evaluation.findFirst({ where: { id, version: { model: { name: modelName } } }, include: evaluationInclude }),
+      )
     : null;
   if (!row) throw notFound(`evaluation '${id}' of model '${modelName}'`);
   return toEvaluationDto(row);
@@ -177,16 +184,20 @@ export async function listEvaluations(
     version: { modelId: model.id, ...(query.version ? { version: query.version } : {}) },
     ...(query.datasetId ? { datasetId: query.datasetId } : {}),
   };
-  const [total, rows] = await Promise.all([
-    database.evaluation.count({ where }),
-    database.evaluation.findMany({
-      where,
-      include: evaluationInclude,
-      orderBy: [{ createdAt: "desc" }, { id: "asc" }],
-      skip: (query.page - 1) * query.pageSize,
-      take: query.pageSize,
-    }),
-  ]);
+  const [total, rows] = await inSnapshot(
+    database,
+    async (tx) =>
+      [
+        await tx.evaluation.count({ where }),
+        await tx.evaluation.findMany({
+          where,
+          include: evaluationInclude,
+          orderBy: [{ createdAt: "desc" }, { id: "asc" }],
+          skip: (query.page - 1) * query.pageSize,
+          take: query.pageSize,
+        }),
+      ] as const,
+  );
   return { items: rows.map(toEvaluationDto), total, page: query.page, pageSize: query.pageSize };
 }
 
