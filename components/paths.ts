@@ -57,3 +57,30 @@ export function datasetApiPath(modelName: string, dataset: string): string {
 export function datasetDownloadApiPath(modelName: string, dataset: string): string {
   return `${datasetApiPath(modelName, dataset)}/download`;
 }
+
+/** A model's evaluations (`?version=&datasetId=`), and those of one version. */
+export function evaluationsApiPath(modelName: string): string {
+  return `${modelApiPath(modelName)}/evaluations`;
+}
+
+export function versionEvaluationsApiPath(modelName: string, version: number): string {
+  return `${versionApiPath(modelName, version)}/evaluations`;
+}
+
+/** Downloads an evaluation's predictions as CSV. */
+export function evaluationPredictionsApiPath(modelName: string, evaluationId: string): string {
+  return `${evaluationsApiPath(modelName)}/${encodeURIComponent(evaluationId)}/predictions`;
+}
+
+export function jobCancelApiPath(jobId: string): string {
+  return `/api/jobs/${encodeURIComponent(jobId)}/cancel`;
+}
+
+/** Versions side by side on one dataset: `?versions=1,2&dataset=<id>`. */
+export function comparePath(modelName: string, versions: number[], datasetId?: string): string {
+  const query = new URLSearchParams();
+  if (versions.length > 0) query.set("versions", versions.join(","));
+  if (datasetId) query.set("dataset", datasetId);
+  const search = query.toString();
+  return `${modelPath(modelName)}/compare${search ? `?${search.replaceAll("%2C", ",")}` : ""}`;
+}

@@ -1,6 +1,5 @@
 "use client";
 
-import type { ReactNode } from "react";
 import {
   Area,
   Bar,
@@ -18,11 +17,11 @@ import {
 } from "recharts";
 import type { EndpointRange, EndpointSeries } from "@/lib/serving/schemas";
 import { formatNumber } from "@/components/ui/format";
+import { AXIS_TICK, CHART_COLORS, LEGEND_STYLE, TOOLTIP_PROPS, xLabel, yLabel } from "@/components/ui/chart";
 import { formatMs, formatRate, formatStep } from "./format";
 
 /**
- * The endpoint page's charts (recharts). Times are shown in the viewer's time zone; charts render
- * only in the browser (ResponsiveContainer measures first), so server and client never disagree.
+ * The endpoint page's charts (recharts). Times are shown in the viewer's time zone.
  */
 
 const COLORS = {
@@ -32,14 +31,8 @@ const COLORS = {
   throughput: "#2563eb",
   errors: "#dc2626",
   batches: "#4f46e5",
-  grid: "#e4e4e7",
-  axis: "#71717a",
+  ...CHART_COLORS,
 } as const;
-
-const CHART_HEIGHT = 240;
-const AXIS_TICK = { fontSize: 11, fill: COLORS.axis };
-const LEGEND_STYLE = { fontSize: 12 };
-const TOOLTIP_PROPS = { contentStyle: { fontSize: 12, borderRadius: 6 }, separator: ": " } as const;
 
 /** Tick spacing per range: a handful of round clock times across the axis. */
 const TICK_EVERY_MS: Record<EndpointRange, number> = {
@@ -115,51 +108,6 @@ function timeAxis(points: ChartPoint[], range: EndpointRange) {
       tick={AXIS_TICK}
       stroke={COLORS.axis}
     />
-  );
-}
-
-const yLabel = (value: string, position: "insideLeft" | "insideRight" = "insideLeft") => ({
-  value,
-  angle: position === "insideLeft" ? -90 : 90,
-  position,
-  style: { fontSize: 11, fill: COLORS.axis, textAnchor: "middle" as const },
-});
-
-/** A titled chart frame with a test id; `empty` replaces the chart with a note instead of blank axes. */
-export function ChartCard({
-  title,
-  description,
-  testId,
-  empty,
-  children,
-}: {
-  title: string;
-  description: string;
-  testId: string;
-  empty?: string | null;
-  children: ReactNode;
-}) {
-  return (
-    <figure
-      className="min-w-0 rounded-lg border border-zinc-200 bg-white p-4 shadow-sm"
-      data-testid={testId}
-      aria-label={title}
-    >
-      <figcaption className="mb-2">
-        <h3 className="text-sm font-semibold text-zinc-900">{title}</h3>
-        <p className="text-xs text-zinc-500">{description}</p>
-      </figcaption>
-      {empty ? (
-        <div
-          className="flex items-center justify-center rounded-md border border-dashed border-zinc-200 text-sm text-zinc-500"
-          style={{ height: CHART_HEIGHT }}
-        >
-          {empty}
-        </div>
-      ) : (
-        <div style={{ height: CHART_HEIGHT }}>{children}</div>
-      )}
-    </figure>
   );
 }
 
@@ -278,7 +226,7 @@ export function BatchSizeChart({ batchSizes }: { batchSizes: EndpointSeries["bat
           type="category"
           tick={AXIS_TICK}
           stroke={COLORS.axis}
-          label={{ value: "rows per run (batch size)", position: "insideBottom", offset: -8, style: AXIS_TICK }}
+          label={xLabel("rows per run (batch size)")}
         />
         <YAxis
           allowDecimals={false}

@@ -11,7 +11,8 @@ import { inputClasses } from "@/components/ui/input-classes";
 import { LiveUpdateError } from "@/components/ui/live-update-error";
 import { buildHref } from "@/components/ui/pagination";
 import { usePolledResource } from "@/components/use-polled-resource";
-import { BatchSizeChart, ChartCard, LatencyChart, ThroughputChart, chartPoints } from "./charts";
+import { ChartCard } from "@/components/ui/chart";
+import { BatchSizeChart, LatencyChart, ThroughputChart, chartPoints } from "./charts";
 import { CodeBlock } from "./code-block";
 import { formatRate, formatRatio, formatStep } from "./format";
 

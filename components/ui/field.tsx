@@ -73,3 +73,19 @@ export function TextArea({ label, error, hint, className, ...rest }: FieldChrome
     </Field>
   );
 }
+
+export function SelectField({ label, error, hint, className, ...rest }: FieldChrome & ComponentProps<"select">) {
+  return (
+    <Field label={label} error={error} hint={hint}>
+      {({ id, describedBy }) => (
+        <select
+          id={id}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy}
+          className={inputClasses({ invalid: Boolean(error), className })}
+          {...rest}
+        />
+      )}
+    </Field>
+  );
+}

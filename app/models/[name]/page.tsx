@@ -11,12 +11,14 @@ import { RollbackButton } from "@/components/registry/rollback-button";
 import { StageVersionBadge } from "@/components/registry/stage-badge";
 import { VersionsSection } from "@/components/registry/versions-section";
 import { EndpointPanel } from "@/components/endpoints/endpoint-panel";
+import { AccuracyCard } from "@/components/evaluations/accuracy-card";
 import { DATASETS_PAGE_PARAM, modelApiPath } from "@/components/paths";
 import { parseSearchParams, type RawSearchParams } from "@/components/search-params";
 import { buildHref } from "@/components/ui/pagination";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { decodeParam, orNotFound } from "../_lib/or-not-found";
 import { loadEndpoint } from "./endpoint/_lib/load-endpoint";
+import { loadLatestEvaluations } from "./_lib/latest-evaluations";
 
 export const dynamic = "force-dynamic";
 
@@ -40,11 +42,12 @@ export default async function ModelPage({
   const query = await searchParams;
   const { page, pageSize } = parseSearchParams(paginationSchema, query);
   const datasetsPage = parseSearchParams(datasetsPageSchema, query)[DATASETS_PAGE_PARAM];
-  const [model, versions, endpoint, datasets] = await Promise.all([
+  const [model, versions, endpoint, datasets, evaluations] = await Promise.all([
     orNotFound(getModel(name)),
     orNotFound(listVersions(name, { page, pageSize })),
     orNotFound(loadEndpoint(name)),
     orNotFound(listDatasets(name, { page: datasetsPage, pageSize: DATASETS_PAGE_SIZE })),
+    loadLatestEvaluations(name),
   ]);
 
   return (
@@ -88,6 +91,8 @@ export default async function ModelPage({
       <EndpointPanel initialEndpoint={endpoint.endpoint} initialSignature={endpoint.signature} />
 
       <VersionsSection modelName={model.name} initialPage={versions} />
+
+      <AccuracyCard modelName={model.name} evaluations={evaluations} productionVersion={model.productionVersion} />
 
       <DatasetsSection modelName={model.name} initialPage={datasets} />
     </div>

@@ -1,7 +1,11 @@
 import type { Metadata } from "next";
 import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 import { notFound } from "next/navigation";
+import { listDatasets } from "@/lib/datasets";
+import { listEvaluations } from "@/lib/evaluate/evaluations";
 import { getModel, getVersion, type VersionDetail } from "@/lib/registry";
+import { EvaluationsSection } from "@/components/evaluations/evaluations-section";
+import { EVALUATIONS_PAGE_SIZE } from "@/components/evaluations/report";
 import { DeleteVersionButton } from "@/components/registry/delete-version-button";
 import { EditDescription } from "@/components/registry/edit-description";
 import { Lineage } from "@/components/registry/lineage";
@@ -21,6 +25,8 @@ export const dynamic = "force-dynamic";
 
 type Params = Promise<{ name: string; version: string }>;
 
+const DATASET_CHOICES = 200;
+
 /** Only plain positive integers: "3" yes; "03", "3.0", "abc" are 404s. */
 function parseVersionNumber(raw: string): number | null {
   return /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
@@ -36,7 +42,13 @@ export default async function VersionPage({ params }: { params: Params }) {
   const name = decodeParam(raw.name);
   const versionNumber = parseVersionNumber(raw.version);
   if (versionNumber === null) notFound();
-  const [model, detail] = await Promise.all([orNotFound(getModel(name)), orNotFound(getVersion(name, versionNumber))]);
+  const [model, detail, datasets, evaluations] = await Promise.all([
+    orNotFound(getModel(name)),
+    orNotFound(getVersion(name, versionNumber)),
+    // The form offers every dataset; models have a handful, so the API's largest page holds them.
+    orNotFound(listDatasets(name, { page: 1, pageSize: DATASET_CHOICES })),
+    orNotFound(listEvaluations(name, { version: versionNumber, page: 1, pageSize: EVALUATIONS_PAGE_SIZE })),
+  ]);
 
   return (
     <div className="space-y-6">
@@ -77,6 +89,16 @@ export default async function VersionPage({ params }: { params: Params }) {
           productionVersion={model.productionVersion}
         />
       </header>
+
+      <EvaluationsSection
+        modelName={model.name}
+        version={detail.version}
+        datasets={datasets.items}
+        initialPage={evaluations}
+        disabledReason={
+          detail.status === "READY" ? null : "Only Ready versions can be evaluated; wait for validation to finish."
+        }
+      />
 
       <div className="grid gap-6 lg:grid-cols-3">
         <div className="space-y-6 lg:col-span-2">

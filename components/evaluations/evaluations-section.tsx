@@ -1,0 +1,139 @@
+"use client";
+
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useRef, useState } from "react";
+import type { DatasetDto } from "@/lib/datasets/schemas";
+import type { EvaluationDto } from "@/lib/evaluate/evaluations";
+import type { Page } from "@/lib/registry/schemas";
+import { ApiClientError, apiFetch, errorMessage } from "@/components/api-client";
+import { jobCancelApiPath, modelPath, versionEvaluationsApiPath } from "@/components/paths";
+import { Alert } from "@/components/ui/alert";
+import { Card } from "@/components/ui/card";
+import { EmptyState } from "@/components/ui/empty-state";
+import { formatNumber } from "@/components/ui/format";
+import { LiveUpdateError } from "@/components/ui/live-update-error";
+import { buildHref } from "@/components/ui/pagination";
+import { usePolledResource } from "@/components/use-polled-resource";
+import { EvaluateForm } from "./evaluate-form";
+import { EvaluationTable } from "./evaluation-table";
+import { EVALUATIONS_PAGE_SIZE, isActiveEvaluation } from "./report";
+
+/** Progress moves chunk by chunk, so poll briskly while something runs; slowly otherwise (others may start one). */
+const ACTIVE_POLL_MS = 1500;
+const IDLE_POLL_MS = 15_000;
+
+function pollInterval(page: Page<EvaluationDto>): number {
+  return page.items.some(isActiveEvaluation) ? ACTIVE_POLL_MS : IDLE_POLL_MS;
+}
+
+export interface EvaluationsSectionProps {
+  modelName: string;
+  version: number;
+  /** All of the model's datasets (the form's choices). */
+  datasets: DatasetDto[];
+  initialPage: Page<EvaluationDto>;
+  /** Why this version cannot be evaluated now (not Ready), or null. */
+  disabledReason: string | null;
+}
+
+/** The Evaluate form above this version's live list of evaluations. */
+export function EvaluationsSection({
+  modelName,
+  version,
+  datasets,
+  initialPage,
+  disabledReason,
+}: EvaluationsSectionProps) {
+  const router = useRouter();
+  const activeIds = useRef(new Set(initialPage.items.filter(isActiveEvaluation).map((item) => item.id)));
+  const evaluations = usePolledResource({
+    url: buildHref(versionEvaluationsApiPath(modelName, version), { page: 1, pageSize: EVALUATIONS_PAGE_SIZE }),
+    initial: initialPage,
+    intervalFor: pollInterval,
+    onData: (page) => {
+      // A finished evaluation also logs version metrics, which the server-rendered Metrics card shows.
+      const active = new Set(page.items.filter(isActiveEvaluation).map((item) => item.id));
+      const settled = [...activeIds.current].some((id) => !active.has(id));
+      activeIds.current = active;
+      if (settled) router.refresh();
+    },
+  });
+  const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
+  const [cancelError, setCancelError] = useState<string | null>(null);
+
+  function onStarted(evaluation: EvaluationDto) {
+    activeIds.current.add(evaluation.id);
+    evaluations.setData((current) =>
+      current.items.some((item) => item.id === evaluation.id)
+        ? current
+        : {
+            ...current,
+            items: [evaluation, ...current.items].slice(0, current.pageSize),
+            total: current.total + 1,
+          },
+    );
+    void evaluations.refresh();
+  }
+
+  async function onCancel(evaluation: EvaluationDto) {
+    setCancelError(null);
+    setCancelling((current) => new Set(current).add(evaluation.jobId));
+    try {
+      await apiFetch(jobCancelApiPath(evaluation.jobId), { method: "POST" });
+    } catch (caught) {
+      // 409: it finished meanwhile; the refresh below shows how, so that is not an error to show.
+      if (!(caught instanceof ApiClientError && caught.status === 409)) setCancelError(errorMessage(caught));
+    } finally {
+      setCancelling((current) => {
+        const next = new Set(current);
+        next.delete(evaluation.jobId);
+        return next;
+      });
+      void evaluations.refresh();
+    }
+  }
+
+  const { items, total } = evaluations.data;
+  return (
+    <Card title="Evaluations" id="evaluations">
+      <div className="space-y-4">
+        {datasets.length > 0 ? (
+          <EvaluateForm
+            modelName={modelName}
+            version={version}
+            datasets={datasets}
+            disabledReason={disabledReason}
+            onStarted={onStarted}
+          />
+        ) : (
+          <p className="text-sm text-zinc-600">
+            This model has no datasets yet.{" "}
+            <Link href={`${modelPath(modelName)}#datasets-heading`} className="text-blue-700 hover:underline">
+              Upload a labelled CSV on the model page
+            </Link>{" "}
+            to evaluate versions on it.
+          </p>
+        )}
+        {cancelError && <Alert data-testid="evaluation-cancel-error">{cancelError}</Alert>}
+        {items.length > 0 ? (
+          <div className="space-y-2">
+            <EvaluationTable evaluations={items} cancelling={cancelling} onCancel={(item) => void onCancel(item)} />
+            {total > items.length && (
+              <p className="text-xs text-zinc-500">
+                Showing the newest {formatNumber(items.length)} of {formatNumber(total)} evaluations.
+              </p>
+            )}
+          </div>
+        ) : (
+          <EmptyState
+            title="Not evaluated yet"
+            description="Start an evaluation to measure this version on a labelled dataset: accuracy, a confusion matrix and F1 per class (or MAE, RMSE and R² for regression)."
+            className="py-8"
+          />
+        )}
+        <LiveUpdateError message={evaluations.error} />
+      </div>
+    </Card>
+  );
+}
