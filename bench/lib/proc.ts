@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 
 /**
@@ -156,4 +157,39 @@ export class RssSampler {
     this.summary.peakBytes = Math.max(this.summary.peakBytes, rss);
     this.summary.peakTreeBytes = Math.max(this.summary.peakTreeBytes, treeRss);
   }
+}
+
+let clockTicks: number | undefined;
+
+/** Kernel clock ticks per second (the unit of the CPU times in /proc/<pid>/stat), usually 100. */
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    const answer = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+    const value = Number(answer.stdout?.trim());
+    clockTicks = answer.status === 0 && value > 0 ? value : 100;
+  }
+  return clockTicks;
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return 0;
+  // Fields after the command name: state is field 3, utime 14 and stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+}
+
+/** CPU seconds used so far by `root` and every process under it. */
+export function treeCpuSeconds(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+}
+
+/** CPU seconds all cores have spent busy (not idle or waiting for I/O) since boot, from /proc/stat. */
+export function machineBusySeconds(): number {
+  const line = (readText("/proc/stat") ?? "").split("\n", 1)[0] ?? "";
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+  const busy = ticks.slice(0, 8).reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
+  return busy / ticksPerSecond();
 }

@@ -28,12 +28,30 @@ export function hasFlag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
 
-export function numberFlag(name: string, fallback: number): number {
+export function numberFlag(name: string, fallback: number, options: { allowZero?: boolean } = {}): number {
   const index = process.argv.indexOf(`--${name}`);
   if (index < 0) return fallback;
   const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !options.allowZero)) {
+    throw new Error(`--${name} needs a ${options.allowZero ? "non-negative" : "positive"} number`);
+  }
   return value;
+}
+
+/** `--name a,b,c` as numbers (each checked like numberFlag), or `fallback`. */
+export function numberListFlag(name: string, fallback: number[], options: { allowZero?: boolean } = {}): number[] {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const values = (process.argv[index + 1] ?? "").split(",").map(Number);
+  if (
+    values.length === 0 ||
+    values.some((value) => !Number.isFinite(value) || value < 0 || (value === 0 && !options.allowZero))
+  ) {
+    throw new Error(
+      `--${name} needs a comma-separated list of ${options.allowZero ? "non-negative" : "positive"} numbers`,
+    );
+  }
+  return values;
 }
 
 /** Teardown steps, run last-in first-out, each one even when an earlier one fails. */
@@ -170,13 +188,14 @@ export interface BenchEnvironment {
 }
 
 /**
- * Services, a fresh migrated database, this run's data dir and an up-to-date build; every piece is
- * registered on `teardown`.
+ * Services, a fresh migrated database, this run's data dir and (unless `build: false`, for
+ * benchmarks that do not run the web app) an up-to-date build; every piece is registered on `teardown`.
  */
 export async function prepareBench(
   name: string,
   teardown: Teardown,
   extraEnv: ChildEnv = {},
+  options: { build?: boolean } = {},
 ): Promise<BenchEnvironment> {
   const postgres = await ensurePostgres({
     databaseUrl: process.env.DATABASE_URL,
@@ -209,7 +228,7 @@ export async function prepareBench(
     NEXT_DIST_DIR: DIST_DIR,
     ...extraEnv,
   };
-  await ensureBuild(env, hasFlag("build"));
+  if (options.build ?? true) await ensureBuild(env, hasFlag("build"));
   return { databaseUrl, env, dataDir };
 }
 
