@@ -1,3 +1,4 @@
+import os from "node:os";
 import { z } from "zod";
 
 /**
@@ -37,8 +38,15 @@ const configSchema = z.object({
   SERVING_HOST: z.string().min(1).default("0.0.0.0"),
   SERVING_PORT: z.coerce.number().int().min(0).max(65535).default(8501),
   SERVING_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). */
-  SERVING_INTRA_OP_THREADS: z.coerce.number().int().min(0).default(0),
+  /**
+   * onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). The
+   * default leaves one core to the HTTP thread (bench/README.md has the measurements).
+   */
+  SERVING_INTRA_OP_THREADS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(Math.max(1, os.availableParallelism() - 1)),
   SERVING_MAX_BODY_BYTES: byteSize.default(32 * 1024 ** 2),
   /** How often replicas re-read desired deployments, in case a change notification was missed. */
   SERVING_SYNC_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),

@@ -102,16 +102,42 @@ export class ServingMetrics {
     this.sources = sources;
   }
 
+  /** Label children per (model, version, protocol, status): one map lookup per request. */
+  private readonly requestChildren = new Map<
+    string,
+    { requests: { inc(): void }; errors: { inc(): void } | null; latency: { observe(value: number): void } }
+  >();
+  private readonly timingChildren = new Map<
+    string,
+    { queue: { observe(value: number): void }; compute: { observe(value: number): void } }
+  >();
+
   recordRequest(model: string, version: string, protocol: Protocol, status: number, seconds: number) {
-    const code = String(status);
-    this.requests.labels(model, version, protocol, code).inc();
-    if (status >= 300) this.errors.labels(model, version, protocol, code).inc();
-    this.latency.labels(model, version, protocol).observe(seconds);
+    const key = `${model}\u0000${version}\u0000${protocol}\u0000${status}`;
+    let children = this.requestChildren.get(key);
+    if (!children) {
+      const code = String(status);
+      children = {
+        requests: this.requests.labels(model, version, protocol, code),
+        errors: status >= 300 ? this.errors.labels(model, version, protocol, code) : null,
+        latency: this.latency.labels(model, version, protocol),
+      };
+      this.requestChildren.set(key, children);
+    }
+    children.requests.inc();
+    children.errors?.inc();
+    children.latency.observe(seconds);
   }
 
   recordTimings(model: string, version: string, queueSeconds: number, computeSeconds: number) {
-    this.queueTime.labels(model, version).observe(queueSeconds);
-    this.computeTime.labels(model, version).observe(computeSeconds);
+    const key = `${model}\u0000${version}`;
+    let children = this.timingChildren.get(key);
+    if (!children) {
+      children = { queue: this.queueTime.labels(model, version), compute: this.computeTime.labels(model, version) };
+      this.timingChildren.set(key, children);
+    }
+    children.queue.observe(queueSeconds);
+    children.compute.observe(computeSeconds);
   }
 
   recordBatch(model: string, version: string, rows: number) {

@@ -30,6 +30,8 @@ try {
     ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
     interOpNumThreads: 1,
     graphOptimizationLevel: "all",
+    // Spinning idle threads burn the cores the HTTP thread needs between batches.
+    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   });
   port.on("message", (request: ThreadRequest) => {
     const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, tensor]) => [name, toTensor(tensor)]));

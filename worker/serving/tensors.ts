@@ -124,19 +124,26 @@ export function flattenNested(value: unknown, what: string): { values: unknown[]
     return { values: value, dims };
   }
   const values: unknown[] = [];
-  const walk = (node: unknown, depth: number, path: string) => {
+  // The path of indices is kept as numbers and only spelled out for an error message.
+  const trail: number[] = [];
+  const where = () => `${what}${trail.map((index) => `[${index}]`).join("")}`;
+  const walk = (node: unknown, depth: number) => {
     if (depth === dims.length) {
-      if (Array.isArray(node)) throw new InvalidInput(`${what} is ragged: ${path} is nested deeper than the rest`);
+      if (Array.isArray(node)) throw new InvalidInput(`${what} is ragged: ${where()} is nested deeper than the rest`);
       values.push(node);
       return;
     }
     if (!Array.isArray(node) || node.length !== dims[depth]) {
       const length = Array.isArray(node) ? node.length : "not a list";
-      throw new InvalidInput(`${what} is ragged: ${path} has ${length} elements where ${dims[depth]} were expected`);
+      throw new InvalidInput(`${what} is ragged: ${where()} has ${length} elements where ${dims[depth]} were expected`);
     }
-    for (let index = 0; index < node.length; index++) walk(node[index], depth + 1, `${path}[${index}]`);
+    for (let index = 0; index < node.length; index++) {
+      trail.push(index);
+      walk(node[index], depth + 1);
+      trail.pop();
+    }
   };
-  walk(value, 0, what);
+  walk(value, 0);
   return { values, dims };
 }
 
