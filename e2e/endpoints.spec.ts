@@ -1,34 +1,12 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import { DIGITS, DIGITS_CSV, SCREENSHOTS, digitsVariant, uploadReady } from "./support";
 
 /**
  * Live endpoints from a user's seat: promote a version, copy the endpoint URL from the model page,
  * call it, watch the request counted and charted, then promote another version and see the switch.
  */
-const DIGITS = path.resolve(process.cwd(), "../shared/models/digits_mlp.onnx");
-const DIGITS_CSV = path.resolve(process.cwd(), "../shared/models/digits_test.csv");
-const SCREENSHOTS = path.resolve("docs/screenshots");
-
-/** The same graph with a different doc_string: other bytes (a new version), same signature and outputs. */
-async function digitsVariant(note: string): Promise<Buffer> {
-  const text = Buffer.from(note, "utf8");
-  const docStringField = Buffer.from([(6 << 3) | 2, text.length]);
-  return Buffer.concat([await readFile(DIGITS), docStringField, text]);
-}
-
-async function uploadReady(page: Page, name: string, bytes: Buffer, version: number) {
-  const response = await page.request.post(`/api/models/${name}/versions`, {
-    data: bytes,
-    headers: { "content-type": "application/octet-stream", "x-filename": "digits.onnx" },
-  });
-  expect(response.status()).toBe(202);
-  await expect
-    .poll(async () => (await (await page.request.get(`/api/models/${name}/versions/${version}`)).json()).status, {
-      timeout: 30_000,
-    })
-    .toBe("READY");
-}
 
 async function promoteInBrowser(page: Page, name: string, version: number) {
   await page.goto(`/models/${name}/versions/${version}`);

@@ -1,29 +1,13 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { DIGITS, DIGITS_CSV, SCREENSHOTS, digitsVariant, uploadReady } from "./support";
 
 /**
  * Evaluation from a user's seat: upload the digits test set to the digits model in the browser, run an
  * evaluation from the version page, read its accuracy there and in the model page's chart, then
  * evaluate a second version and compare the two.
  */
-const SHARED_MODELS = path.resolve(process.cwd(), "../shared/models");
-const DIGITS = path.join(SHARED_MODELS, "digits_mlp.onnx");
-const DIGITS_CSV = path.join(SHARED_MODELS, "digits_test.csv");
-const SCREENSHOTS = path.resolve("docs/screenshots");
-
-async function uploadVersion(page: Page, name: string, bytes: Buffer, version: number) {
-  const response = await page.request.post(`/api/models/${name}/versions`, {
-    data: bytes,
-    headers: { "content-type": "application/octet-stream", "x-filename": "digits.onnx" },
-  });
-  expect(response.status()).toBe(202);
-  await expect
-    .poll(async () => (await (await page.request.get(`/api/models/${name}/versions/${version}`)).json()).status, {
-      timeout: 30_000,
-    })
-    .toBe("READY");
-}
 
 async function evaluateOnPage(page: Page, name: string, version: number) {
   await page.goto(`/models/${name}/versions/${version}`);
@@ -39,7 +23,7 @@ test("upload a dataset, evaluate, read the accuracy on the version page and the 
   const name = `evaluate-e2e-${Date.now().toString(36)}`;
   expect((await page.request.post("/api/models", { data: { name } })).status()).toBe(201);
   const digits = await readFile(DIGITS);
-  await uploadVersion(page, name, digits, 1);
+  await uploadReady(page, name, digits, 1);
 
   await page.goto(`/models/${name}`);
   await page.getByTestId("dataset-upload-input").setInputFiles(DIGITS_CSV);
@@ -53,8 +37,7 @@ test("upload a dataset, evaluate, read the accuracy on the version page and the 
   await page.screenshot({ path: path.join(SCREENSHOTS, "evaluation.png"), fullPage: true });
 
   // A second version: the same graph with a different doc_string, so other bytes and the same outputs.
-  const note = Buffer.from("second", "utf8");
-  await uploadVersion(page, name, Buffer.concat([digits, Buffer.from([(6 << 3) | 2, note.length]), note]), 2);
+  await uploadReady(page, name, await digitsVariant("second"), 2);
   const second = await evaluateOnPage(page, name, 2);
   await expect(second.getByTestId("evaluation-accuracy")).toHaveText("0.9759");
 
