@@ -1,10 +1,9 @@
-import { spawn } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { mulberry32, randomMlp } from "@/lib/onnx";
-import { waitForHttp, type ChildEnv, type ManagedProcess } from "../scripts/lib/platform";
+import { startProcess, waitForHttp, type ChildEnv, type ManagedProcess } from "../scripts/lib/platform";
 import { findFreePort } from "../scripts/lib/services";
 import { runLoad, type MeasuredLoad } from "./lib/load";
 import type { ReferenceServerConfig } from "./lib/reference-servers";
@@ -128,21 +127,8 @@ interface RunRecord {
 // --- Processes -----------------------------------------------------------------------------------
 
 /** A child process whose stdout goes to our stderr (stdout carries only the results). */
-function startChild(name: string, command: string, args: string[], env: ChildEnv = {}): ManagedProcess {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", 2, 2] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return {
-    name,
-    child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
+const startChild = (name: string, command: string, args: string[], env: ChildEnv = {}): ManagedProcess =>
+  startProcess(name, command, args, env, { stdoutToStderr: true });
 
 interface Server {
   process: ManagedProcess;

@@ -42,14 +42,19 @@ function Field({
   );
 }
 
+/** What ties a control to its label, hint and error for assistive technology. */
+const controlProps = (id: string, describedBy: string | undefined, error: unknown) => ({
+  id,
+  "aria-invalid": error ? true : undefined,
+  "aria-describedby": describedBy,
+});
+
 export function TextField({ label, error, hint, className, ...rest }: FieldChrome & ComponentProps<"input">) {
   return (
     <Field label={label} error={error} hint={hint}>
       {({ id, describedBy }) => (
         <input
-          id={id}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
+          {...controlProps(id, describedBy, error)}
           className={inputClasses({ invalid: Boolean(error), className })}
           {...rest}
         />
@@ -63,9 +68,7 @@ export function TextArea({ label, error, hint, className, ...rest }: FieldChrome
     <Field label={label} error={error} hint={hint}>
       {({ id, describedBy }) => (
         <textarea
-          id={id}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
+          {...controlProps(id, describedBy, error)}
           className={inputClasses({ invalid: Boolean(error), className: cn("min-h-20", className) })}
           {...rest}
         />
@@ -79,9 +82,7 @@ export function SelectField({ label, error, hint, className, ...rest }: FieldChr
     <Field label={label} error={error} hint={hint}>
       {({ id, describedBy }) => (
         <select
-          id={id}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
+          {...controlProps(id, describedBy, error)}
           className={inputClasses({ invalid: Boolean(error), className })}
           {...rest}
         />

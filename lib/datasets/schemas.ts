@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { urlNameSchema } from "@/lib/registry/schemas";
 
 /**
  * The datasets' public shapes: what the API accepts and returns. The API, the dashboard and the
@@ -26,15 +27,7 @@ export type DatasetColumn = z.infer<typeof datasetColumnSchema>;
 export const cellValueSchema = z.union([z.number(), z.string(), z.boolean(), z.null()]);
 
 export const DATASET_NAME_MAX = 100;
-export const datasetNameSchema = z
-  .string()
-  .trim()
-  .min(1, "the dataset name is empty")
-  .max(DATASET_NAME_MAX, `the dataset name is longer than ${DATASET_NAME_MAX} characters`)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-    "the dataset name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit",
-  );
+export const datasetNameSchema = urlNameSchema("dataset", DATASET_NAME_MAX);
 
 const columnNameSchema = z.string().min(1, "the column name is empty").max(1000);
 

@@ -15,15 +15,20 @@ export const stageSchema = z.enum(STAGES);
 export type StageName = z.infer<typeof stageSchema>;
 
 export const MODEL_NAME_MAX = 100;
-export const modelNameSchema = z
-  .string()
-  .trim()
-  .min(1, "the model name is empty")
-  .max(MODEL_NAME_MAX, `the model name is longer than ${MODEL_NAME_MAX} characters`)
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-    "the model name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit",
-  );
+
+/** Names that appear in URLs (models, datasets): letters, digits, '.', '_' and '-'. */
+export const urlNameSchema = (noun: string, max = MODEL_NAME_MAX) =>
+  z
+    .string()
+    .trim()
+    .min(1, `the ${noun} name is empty`)
+    .max(max, `the ${noun} name is longer than ${max} characters`)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      `the ${noun} name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit`,
+    );
+
+export const modelNameSchema = urlNameSchema("model");
 
 const tagSchema = z.string().trim().min(1).max(50);
 export const tagsSchema = z.array(tagSchema).max(20, "at most 20 tags").default([]);

@@ -18,12 +18,11 @@ export function startProcess(
   command: string,
   args: string[],
   env: ChildEnv,
-  options: { quiet?: boolean } = {},
+  options: { quiet?: boolean; stdoutToStderr?: boolean } = {},
 ): ManagedProcess {
-  const child = spawn(command, args, {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", options.quiet ? "ignore" : "inherit", "inherit"],
-  });
+  // Benchmarks keep stdout for their results, so a child's output may go to stderr instead.
+  const stdout = options.quiet ? "ignore" : options.stdoutToStderr ? 2 : "inherit";
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", stdout, "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     name,
