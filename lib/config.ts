@@ -51,6 +51,8 @@ const configSchema = z.object({
   /** How often replicas re-read desired deployments, in case a change notification was missed. */
   SERVING_SYNC_INTERVAL_MS: z.coerce.number().int().positive().default(15_000),
   SERVING_METRICS_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
+  SERVING_PREDICTIONS_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
+  PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().default(30),
   /** Name recorded as the actor of changes until accounts exist. */
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });

@@ -35,6 +35,11 @@ const FIELDS: { key: SettingKey; label: string; hint: string }[] = [
     hint: "Requests waiting per version beyond which the endpoint answers 503.",
   },
   { key: "requestTimeoutMs", label: "Request timeout (ms)", hint: "A request not answered by then gets 504." },
+  {
+    key: "predictionSampleRate",
+    label: "Prediction sampling rate",
+    hint: "Share of requests whose predictions are logged for feedback and online accuracy; 1 logs all, 0 none.",
+  },
 ];
 const KEYS = FIELDS.map((field) => field.key);
 

@@ -19,6 +19,10 @@ import {
   endpointDtoSchema,
   endpointRangeSchema,
   endpointSeriesSchema,
+  feedbackResultSchema,
+  feedbackSchema,
+  onlineAccuracyBucketSchema,
+  onlineAccuracySeriesSchema,
   updateDeploymentSchema,
 } from "@/lib/serving/schemas";
 
@@ -274,6 +278,29 @@ export function openApiDocument(): Record<string, unknown> {
             { name: "version", in: "query", schema: { type: "integer", minimum: 1 } },
           ],
           responses: { ...ok(endpointSeriesSchema), ...errors(400, 404) },
+        },
+      },
+      "/api/models/{name}/endpoint/accuracy": {
+        parameters: [name],
+        get: {
+          summary: "Online accuracy (or mean absolute error) of logged predictions with feedback, per hour or day",
+          parameters: [
+            {
+              name: "bucket",
+              in: "query",
+              schema: { type: "string", enum: onlineAccuracyBucketSchema.options, default: "hour" },
+            },
+            { name: "version", in: "query", schema: { type: "integer", minimum: 1 } },
+          ],
+          responses: { ...ok(onlineAccuracySeriesSchema), ...errors(400, 404) },
+        },
+      },
+      "/api/models/{name}/feedback": {
+        parameters: [name],
+        post: {
+          summary: "Ground truth for logged predictions, by the request id the endpoint returned (all or nothing)",
+          requestBody: body(feedbackSchema),
+          responses: { ...ok(feedbackResultSchema), ...errors(400, 404) },
         },
       },
       "/api/jobs": {

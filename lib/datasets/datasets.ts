@@ -2,10 +2,16 @@ import type { Readable } from "node:stream";
 import { z } from "zod";
 import { artifactStore, type ArtifactStore, type StoredArtifact } from "@/lib/artifacts";
 import { config } from "@/lib/config";
-import { db as defaultDb, type Db } from "@/lib/db";
+import { db as defaultDb, type Db, type Tx } from "@/lib/db";
 import type { Dataset, RegisteredModel } from "@/lib/db/generated/client";
 import { AppError, notFound } from "@/lib/errors";
-import { claimArtifact, releaseArtifact, storeUpload } from "@/lib/registry/artifacts";
+import {
+  claimArtifact,
+  evaluationPredictionFiles,
+  releaseArtifact,
+  releaseArtifacts,
+  storeUpload,
+} from "@/lib/registry/artifacts";
 import { findModelRow } from "@/lib/registry/models";
 import type { Page, Pagination } from "@/lib/registry/schemas";
 import { isUniqueViolation } from "@/lib/registry/versions";
@@ -77,7 +83,6 @@ export function datasetNameFromFile(filename: string): string {
   return base || "dataset";
 }
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
 /** `base`, or `base-2`, `base-3`, ... whichever is free first. */
 async function freeName(tx: Tx, modelId: string, base: string): Promise<string> {
@@ -248,7 +253,7 @@ export async function deleteDataset(
 ): Promise<void> {
   const database = options.database ?? defaultDb();
   const row = await findDatasetRow(modelName, idOrName, database);
-  await database.$transaction(async (tx) => {
+  const predictionFiles = await database.$transaction(async (tx) => {
     // Creating an evaluation locks this row (its foreign key) until it commits: after this lock,
     // an evaluation created before is visible below, and one created after fails on the key.
     await tx.$executeRaw`SELECT 1 FROM dataset WHERE id = ${row.id}::uuid FOR UPDATE`;
@@ -263,7 +268,10 @@ export async function deleteDataset(
           `(job ${active.job.id} is ${active.job.state.toLowerCase()}); delete it once the job has finished`,
       );
     }
+    // Finished evaluations of the dataset go with it (cascade), and so do their predictions files.
+    const files = await evaluationPredictionFiles(tx, { datasetId: row.id });
     await tx.dataset.delete({ where: { id: row.id } });
+    return files;
   });
-  await releaseArtifact(database, row.artifactSha256, options.store);
+  await releaseArtifacts(database, [row.artifactSha256, ...predictionFiles], options.store);
 }

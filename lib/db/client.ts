@@ -3,6 +3,8 @@ import { PrismaClient } from "./generated/client";
 import { config } from "@/lib/config";
 
 export type Db = PrismaClient;
+/** The client a `$transaction` callback gets. */
+export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
 export function createDb(databaseUrl: string = config().DATABASE_URL): Db {
   return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });

@@ -1,3 +1,3 @@
-export { db, createDb, type Db } from "./client";
+export { db, createDb, type Db, type Tx } from "./client";
 export * from "./generated/enums";
 export { Prisma } from "./generated/client";

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { artifactStore, type ArtifactStore, type StoredArtifact } from "@/lib/artifacts";
-import type { Db } from "@/lib/db";
+import type { Db, Prisma, Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 
 /**
@@ -8,7 +8,6 @@ import { AppError } from "@/lib/errors";
  * transaction-scoped advisory lock on the hash, so a file is never deleted under a commit that
  * starts to use it.
  */
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
 async function lockArtifact(tx: Tx, sha256: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${sha256}, 0))`;
@@ -60,4 +59,22 @@ export async function releaseArtifact(
     await store.remove(sha256);
     return true;
   });
+}
+
+/** Releases each file; see releaseArtifact. */
+export async function releaseArtifacts(
+  database: Db,
+  sha256s: Iterable<string>,
+  store: ArtifactStore = artifactStore(),
+): Promise<void> {
+  for (const sha256 of new Set(sha256s)) await releaseArtifact(database, sha256, store);
+}
+
+/** The predictions files of evaluations that a delete is about to take with it (they cascade). */
+export async function evaluationPredictionFiles(database: Db | Tx, where: Prisma.EvaluationWhereInput): Promise<string[]> {
+  const rows = await database.evaluation.findMany({
+    where: { ...where, predictionsSha256: { not: null } },
+    select: { predictionsSha256: true },
+  });
+  return rows.map((row) => row.predictionsSha256!);
 }

@@ -1,4 +1,4 @@
-import { db as defaultDb, type Db } from "@/lib/db";
+import { db as defaultDb, type Db, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { ensureDeploymentOnPromotion } from "@/lib/serving/deployments";
 import { announceDeploymentChange } from "@/lib/serving/notify";
@@ -6,7 +6,6 @@ import { isUniqueViolation, getVersion, versionNotFound } from "./versions";
 import { notFound } from "@/lib/errors";
 import type { StageName, TransitionInput, VersionDetail } from "./schemas";
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
 export const STAGE_LABEL: Record<StageName, string> = {
   NONE: "None",

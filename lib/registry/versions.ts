@@ -5,7 +5,7 @@ import { db as defaultDb, Prisma, type Db } from "@/lib/db";
 import { AppError, notFound } from "@/lib/errors";
 import { QueueName, sendToQueue } from "@/lib/jobs";
 import { announceDeploymentChange } from "@/lib/serving/notify";
-import { claimArtifact, releaseArtifact, storeUpload } from "./artifacts";
+import { claimArtifact, evaluationPredictionFiles, releaseArtifact, releaseArtifacts, storeUpload } from "./artifacts";
 import { asSignature, toMetricDto, toTransitionDto, toVersionSummary } from "./dto";
 import { findModelRow } from "./models";
 import type { Page, Pagination, UpdateVersionInput, VersionDetail, VersionSummary } from "./schemas";
@@ -192,12 +192,15 @@ export async function deleteVersion(
       `version ${version} is in Production; promote another version or archive this one before deleting it`,
     );
   }
+  const predictionFiles = await evaluationPredictionFiles(database, { versionId: row.id });
   // The stage check and the delete must see the same row: a promotion in between keeps it.
   const deleted = await database.modelVersion.deleteMany({ where: { id: row.id, stage: { not: "PRODUCTION" } } });
   if (deleted.count === 0) {
     throw new AppError("conflict", `version ${version} was promoted to Production meanwhile; it was not deleted`);
   }
-  await releaseArtifact(database, row.artifactSha256, options.store);
+  // Its evaluations went with it (cascade); the prediction log has no foreign key to keep it lean.
+  await database.predictionLog.deleteMany({ where: { versionId: row.id } });
+  await releaseArtifacts(database, [row.artifactSha256, ...predictionFiles], options.store);
   // A deleted Staging version stops being served.
   await announceDeploymentChange(modelName);
 }
@@ -216,15 +219,17 @@ export async function deleteModel(
         `model '${modelName}' has version ${production.version} in Production; archive it before deleting the model`,
       );
     }
-    // Versions and datasets go with the model (cascade); their files are released after the commit.
-    const [versions, datasets] = await Promise.all([
+    // Versions, datasets and evaluations go with the model (cascade); their files are released after the commit.
+    const [versions, datasets, predictionFiles] = await Promise.all([
       tx.modelVersion.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
       tx.dataset.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
+      evaluationPredictionFiles(tx, { version: { modelId: model.id } }),
     ]);
     await tx.registeredModel.delete({ where: { id: model.id } });
-    return [...new Set([...versions, ...datasets].map((row) => row.artifactSha256))];
+    await tx.predictionLog.deleteMany({ where: { modelId: model.id } });
+    return [...[...versions, ...datasets].map((row) => row.artifactSha256), ...predictionFiles];
   });
-  for (const sha256 of artifacts) await releaseArtifact(database, sha256, options.store);
+  await releaseArtifacts(database, artifacts, options.store);
   await announceDeploymentChange(modelName);
 }
 

@@ -42,6 +42,7 @@ const settingsOf = (row: DeploymentSettings): DeploymentSettings => ({
   maxQueueDelayMs: row.maxQueueDelayMs,
   maxQueueSize: row.maxQueueSize,
   requestTimeoutMs: row.requestTimeoutMs,
+  predictionSampleRate: row.predictionSampleRate,
 });
 
 /** What every replica should host: the Ready Production and Staging versions of enabled deployments. */

@@ -1,4 +1,4 @@
-import type { Db, Prisma } from "@/lib/db";
+import type { Db, Prisma, Tx } from "@/lib/db";
 import {
   addCounts,
   BucketTotals,
@@ -15,7 +15,6 @@ import type { EndpointRange, SeriesPoint } from "./schemas";
  * histogram, batch sizes), so merging rows of any resolution or replica is exact.
  */
 
-type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 type BucketClient = Pick<Db, "endpointMetricBucket">;
 
 const HOUR_SECONDS = 3600;

@@ -10,6 +10,8 @@ export const deploymentSettingsSchema = z.object({
   maxQueueDelayMs: z.number().min(0).max(1000),
   maxQueueSize: z.number().int().min(1).max(100_000),
   requestTimeoutMs: z.number().int().min(100).max(600_000),
+  /** Share of requests whose predictions are logged for online feedback; 0 turns logging off. */
+  predictionSampleRate: z.number().min(0).max(1),
 });
 export type DeploymentSettings = z.infer<typeof deploymentSettingsSchema>;
 
@@ -18,6 +20,7 @@ export const DEFAULT_DEPLOYMENT_SETTINGS: DeploymentSettings = {
   maxQueueDelayMs: 0,
   maxQueueSize: 1024,
   requestTimeoutMs: 30_000,
+  predictionSampleRate: 1,
 };
 
 export const updateDeploymentSchema = deploymentSettingsSchema.partial().strict();
@@ -140,3 +143,82 @@ export const endpointSeriesSchema = z.object({
   versions: z.array(z.object({ versionId: z.string(), version: z.number(), requests: z.number() })),
 });
 export type EndpointSeries = z.infer<typeof endpointSeriesSchema>;
+
+/** Ground truth for one logged prediction: the request id the endpoint returned, and the row within it. */
+export const feedbackItemSchema = z
+  .object({
+    requestId: z.string().min(1).max(200),
+    /** Row within the request, for requests that carried several rows. */
+    row: z.number().int().min(0).default(0),
+    /** The true class index (classifiers) or value (regressors). */
+    label: z.number(),
+  })
+  .strict();
+export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
+
+export const MAX_FEEDBACK_ITEMS = 10_000;
+
+const feedbackBatchSchema = z.object({ items: z.array(feedbackItemSchema).min(1).max(MAX_FEEDBACK_ITEMS) }).strict();
+
+/** One item, or a batch of them applied all together (the API's documented shape). */
+export const feedbackSchema = z.union([feedbackItemSchema, feedbackBatchSchema]);
+
+/**
+ * The items of a feedback body. The shape is chosen by the `items` key first, so a mistake is
+ * reported against that shape rather than as a bare "invalid input" of the union.
+ */
+export function parseFeedback(body: unknown): FeedbackItem[] {
+  if (typeof body === "object" && body !== null && "items" in body) return feedbackBatchSchema.parse(body).items;
+  return [feedbackItemSchema.parse(body)];
+}
+
+export const feedbackResultSchema = z.object({ labelled: z.number() });
+export type FeedbackResult = z.infer<typeof feedbackResultSchema>;
+
+/** Online accuracy per hour (over the last 48 hours) or per day (over the last 30 days), in UTC. */
+export const ONLINE_ACCURACY_WINDOWS = {
+  hour: { stepSeconds: 3600, points: 48 },
+  day: { stepSeconds: 86_400, points: 30 },
+} as const;
+export const onlineAccuracyBucketSchema = z.enum(["hour", "day"]);
+export type OnlineAccuracyBucket = z.infer<typeof onlineAccuracyBucketSchema>;
+
+export const onlineAccuracyQuerySchema = z.object({
+  bucket: onlineAccuracyBucketSchema.default("hour"),
+  version: z.coerce.number().int().positive().optional(),
+});
+
+export const onlineAccuracyPointSchema = z.object({
+  start: z.string(),
+  version: z.number(),
+  /** Predictions logged in this period. */
+  predictions: z.number(),
+  /** Of which ground truth has arrived for. */
+  labelled: z.number(),
+  /** Share of labelled predictions that were right (classifiers); null without labels. */
+  accuracy: z.number().nullable(),
+  /** Mean absolute error over labelled predictions (regressors); null without labels. */
+  meanAbsoluteError: z.number().nullable(),
+});
+export type OnlineAccuracyPoint = z.infer<typeof onlineAccuracyPointSchema>;
+
+export const onlineAccuracySeriesSchema = z.object({
+  bucket: onlineAccuracyBucketSchema,
+  from: z.string(),
+  to: z.string(),
+  stepSeconds: z.number(),
+  /** Periods with logged predictions only, oldest first; one point per version per period. */
+  points: z.array(onlineAccuracyPointSchema),
+  versions: z.array(
+    z.object({
+      version: z.number(),
+      /** How predictions are scored: accuracy for classifiers, mean absolute error for regressors. */
+      kind: z.enum(["class", "value"]),
+      predictions: z.number(),
+      labelled: z.number(),
+      accuracy: z.number().nullable(),
+      meanAbsoluteError: z.number().nullable(),
+    }),
+  ),
+});
+export type OnlineAccuracySeries = z.infer<typeof onlineAccuracySeriesSchema>;

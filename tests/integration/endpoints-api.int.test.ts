@@ -173,6 +173,7 @@ describe("endpoint settings", () => {
       [{ maxQueueDelayMs: 5000 }, /maxQueueDelayMs/],
       [{ maxQueueSize: -1 }, /maxQueueSize/],
       [{ requestTimeoutMs: 10 }, /requestTimeoutMs/],
+      [{ predictionSampleRate: 1.5 }, /predictionSampleRate/],
       [{ batchSize: 4 }, /batchSize/],
     ];
     for (const [json, message] of cases) {
@@ -188,10 +189,16 @@ describe("endpoint settings", () => {
     expect((await getEndpoint(model.name)).settings).toEqual(DEFAULT_DEPLOYMENT_SETTINGS);
 
     const patched = await api("PATCH", url, {
-      json: { maxBatchSize: 16, maxQueueDelayMs: 2.5, requestTimeoutMs: 5000 },
+      json: { maxBatchSize: 16, maxQueueDelayMs: 2.5, requestTimeoutMs: 5000, predictionSampleRate: 0.25 },
     });
     expect(patched.status).toBe(200);
-    const expected = { maxBatchSize: 16, maxQueueDelayMs: 2.5, maxQueueSize: 1024, requestTimeoutMs: 5000 };
+    const expected = {
+      maxBatchSize: 16,
+      maxQueueDelayMs: 2.5,
+      maxQueueSize: 1024,
+      requestTimeoutMs: 5000,
+      predictionSampleRate: 0.25,
+    };
     expect(endpointDtoSchema.parse(await patched.json()).settings).toEqual(expected);
     expect((await getEndpoint(model.name)).settings).toEqual(expected);
     expect(await db().deployment.findUnique({ where: { modelId: model.id } })).toMatchObject(expected);

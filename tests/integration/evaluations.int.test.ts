@@ -1,5 +1,7 @@
+import { access } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { artifactStore } from "@/lib/artifacts";
 import { db } from "@/lib/db";
 import { api } from "../fixtures/api";
 import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
@@ -36,6 +38,24 @@ describe("evaluations", () => {
       const lines = (await predictions.text()).trim().split("\n");
       expect(lines).toHaveLength(rows + 1);
       expect(lines[0]).toMatch(/^row,predicted,p0,p1/);
+    }
+  });
+
+  it("take their predictions files with them when the version or the dataset is deleted", async () => {
+    const model = await createModel();
+    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "breast_cancer_test.csv"));
+    for (const remove of ["version", "dataset"] as const) {
+      const version = await readyVersion(model.name, BREAST_CANCER_ONNX);
+      const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
+      const done = await waitForEvaluation(model.name, String(started.body.id));
+      const { predictionsSha256 } = await db().evaluation.findUniqueOrThrow({ where: { id: done.id } });
+      const file = artifactStore().localPath(predictionsSha256!);
+      await access(file);
+
+      const target = remove === "version" ? `versions/${version.version}` : `datasets/${dataset.id}`;
+      expect((await api("DELETE", `/api/models/${model.name}/${target}`)).status).toBe(204);
+      expect(await db().artifact.count({ where: { sha256: predictionsSha256! } })).toBe(0);
+      await expect(access(file)).rejects.toThrow(/ENOENT/);
     }
   });
 });

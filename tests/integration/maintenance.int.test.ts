@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { log } from "@/lib/log";
 import { writeBuckets } from "@/lib/serving/metric-store";
+import { writePredictionLogs } from "@/lib/serving/prediction-store";
 import { runMaintenance } from "@/worker/maintenance";
 
 describe("worker maintenance", () => {
@@ -46,5 +47,31 @@ describe("worker maintenance", () => {
       [60, 18],
       [10, 3],
     ]);
+  });
+
+  it("deletes logged predictions older than the retention, and only those", async () => {
+    const now = new Date("2026-06-01T12:00:00Z");
+    const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000);
+    const modelId = randomUUID();
+    const logged = (requestId: string, createdAt: Date) => ({
+      requestId,
+      modelId,
+      versionId: randomUUID(),
+      version: 1,
+      row: 0,
+      predicted: 1,
+      confidence: 0.9,
+      createdAt,
+    });
+    await writePredictionLogs(db(), [
+      logged("expired", daysAgo(31)),
+      logged("just-kept", daysAgo(29)),
+      logged("new", daysAgo(0)),
+    ]);
+
+    await runMaintenance(db(), log, now, 30);
+
+    const kept = await db().predictionLog.findMany({ where: { modelId }, orderBy: { createdAt: "asc" } });
+    expect(kept.map((row) => row.requestId)).toEqual(["just-kept", "new"]);
   });
 });

@@ -20,6 +20,7 @@ const replica = await startReplica({
   maxBodyBytes: settings.SERVING_MAX_BODY_BYTES,
   syncIntervalMs: settings.SERVING_SYNC_INTERVAL_MS,
   metricsFlushMs: settings.SERVING_METRICS_FLUSH_MS,
+  predictionsFlushMs: settings.SERVING_PREDICTIONS_FLUSH_MS,
 }).catch((error: unknown) => {
   log.fatal({ err: error }, "serving replica could not start");
   process.exit(1);

@@ -8,6 +8,7 @@ export interface GaugeSources {
   states(): ReplicaModel[];
   queueDepths(): { modelName: string; version: number; depth: number }[];
   droppedBuckets(): number;
+  droppedPredictions(): number;
 }
 
 /** Latency buckets in seconds: sub-millisecond resolution for small models, up to long compute. */
@@ -92,6 +93,13 @@ export class ServingMetrics {
     help: "Dashboard metric buckets dropped because the database was unreachable for too long.",
     registers: [this.registry],
     collect: (): void => this.droppedMetricBuckets.set(this.sources?.droppedBuckets() ?? 0),
+  });
+
+  private readonly droppedPredictionRows: Gauge = new Gauge({
+    name: "modelyard_serving_dropped_prediction_logs",
+    help: "Logged predictions dropped because the database was unreachable for too long.",
+    registers: [this.registry],
+    collect: (): void => this.droppedPredictionRows.set(this.sources?.droppedPredictions() ?? 0),
   });
 
   constructor() {

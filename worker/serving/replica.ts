@@ -13,8 +13,10 @@ import type { Logger } from "@/lib/log";
 import { loadDesiredDeployments } from "@/lib/serving/deployments";
 import { writeBuckets } from "@/lib/serving/metric-store";
 import { MetricsRecorder } from "@/lib/serving/metrics-recorder";
+import { writePredictionLogs } from "@/lib/serving/prediction-store";
 import { subscribeDeploymentChanges } from "@/lib/serving/notify";
 import { ModelHost } from "./model-host";
+import { PredictionLogger } from "./prediction-logger";
 import { ServingMetrics } from "./prometheus";
 import { createServingServer } from "./server";
 
@@ -30,6 +32,8 @@ export interface ReplicaOptions {
   maxBodyBytes: number;
   syncIntervalMs: number;
   metricsFlushMs: number;
+  /** How often logged predictions are written; feedback can refer to them from then on. */
+  predictionsFlushMs: number;
   heartbeatMs?: number;
 }
 
@@ -40,6 +44,7 @@ export interface RunningReplica {
   host: ModelHost;
   metrics: ServingMetrics;
   recorder: MetricsRecorder;
+  predictions: PredictionLogger;
   /** Reads the desired deployments now (tests use it instead of waiting for a notification). */
   sync(): Promise<void>;
   /** Stops taking requests, lets running ones finish, flushes metrics and releases every session. */
@@ -84,16 +89,25 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     onError: (error) =>
       log.warn({ err: error, pending: recorder.pendingBuckets }, "could not write request metrics; will retry"),
   });
+  const predictions = new PredictionLogger({
+    write: async (rows) => {
+      await writePredictionLogs(database, rows);
+    },
+    onError: (error) =>
+      log.warn({ err: error, pending: predictions.pendingRows }, "could not write logged predictions; will retry"),
+  });
   metrics.observe({
     states: () => host.states(),
     queueDepths: () => host.queueDepths(),
     droppedBuckets: () => recorder.droppedBuckets,
+    droppedPredictions: () => predictions.droppedRows,
   });
 
   const server = createServingServer({
     host,
     metrics,
     recorder,
+    predictions,
     log,
     maxBodyBytes: options.maxBodyBytes,
     serverVersion: packageVersion(),
@@ -146,6 +160,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const syncTimer = setInterval(() => void sync(), options.syncIntervalMs).unref();
   const heartbeatTimer = setInterval(() => void heartbeat(), options.heartbeatMs ?? 5000).unref();
   recorder.start(options.metricsFlushMs);
+  predictions.start(options.predictionsFlushMs);
   await heartbeat();
   log.info({ url, publicUrl, replicaId: id }, "serving replica listening");
 
@@ -155,6 +170,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     host,
     metrics,
     recorder,
+    predictions,
     sync,
     async close() {
       clearInterval(syncTimer);
@@ -165,7 +181,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
       server.closeIdleConnections();
       await host.close();
       server.closeAllConnections();
-      await recorder.stop();
+      await Promise.all([recorder.stop(), predictions.stop()]);
       await database.servingReplica.delete({ where: { id } }).catch(() => undefined);
     },
   };

@@ -9,6 +9,7 @@ import type { MetricsRecorder } from "@/lib/serving/metrics-recorder";
 import { SERVING_LABELS, type ServingLabel } from "@/lib/serving/schemas";
 import { QueueFullError, RequestTimeoutError, type BatchResult } from "./batcher";
 import { RouteError, type HostedVersion, type ModelHost, type RouteTarget } from "./model-host";
+import type { PredictionLogger } from "./prediction-logger";
 import type { Protocol, ServingMetrics } from "./prometheus";
 import { parseV2Request, selectOutputs, v2ModelMetadata, v2Response, v2Type } from "./protocols/kserve";
 import { parseTfRequest, tfModelMetadata, tfModelStatus, tfResponse } from "./protocols/tfserving";
@@ -19,6 +20,8 @@ export interface ServingHandlerOptions {
   host: ModelHost;
   metrics: ServingMetrics;
   recorder?: MetricsRecorder;
+  /** Logs answered predictions (sampled) so feedback can be matched to them later. */
+  predictions?: PredictionLogger;
   log: Logger;
   maxBodyBytes: number;
   serverVersion: string;
@@ -161,6 +164,7 @@ export function createServingHandler(options: ServingHandlerOptions) {
     const rows = hosted.batchable ? ordered[0]!.dims[0]! : 1;
     const feeds = Object.fromEntries(hosted.signature.inputs.map((spec, index) => [spec.name, ordered[index]!]));
     exchange.timing = await hosted.batcher.submit(feeds, rows, hosted.settings.requestTimeoutMs);
+    options.predictions?.record(hosted, exchange.requestId, exchange.timing.outputs, rows);
     return exchange.timing.outputs;
   }
 

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "deployment" ADD COLUMN     "prediction_sample_rate" DOUBLE PRECISION NOT NULL DEFAULT 1;
+
