@@ -37,6 +37,14 @@ export function endpointMetricsApiPath(modelName: string): string {
   return `${endpointApiPath(modelName)}/metrics`;
 }
 
+export function endpointAccuracyApiPath(modelName: string): string {
+  return `${endpointApiPath(modelName)}/accuracy`;
+}
+
+export function feedbackApiPath(modelName: string): string {
+  return `${modelApiPath(modelName)}/feedback`;
+}
+
 /** The model page's query key for the page of its datasets list (versions use `page`). */
 export const DATASETS_PAGE_PARAM = "datasetsPage";
 

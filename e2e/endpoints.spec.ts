@@ -5,7 +5,8 @@ import { DIGITS, DIGITS_CSV, SCREENSHOTS, digitsVariant, uploadReady } from "./s
 
 /**
  * Live endpoints from a user's seat: promote a version, copy the endpoint URL from the model page,
- * call it, watch the request counted and charted, then promote another version and see the switch.
+ * call it, watch the request counted and charted, send ground truth for the answers and see online
+ * accuracy, then promote another version and see the switch.
  */
 
 async function promoteInBrowser(page: Page, name: string, version: number) {
@@ -15,9 +16,10 @@ async function promoteInBrowser(page: Page, name: string, version: number) {
   await expect(page.getByTestId("version-stage")).toHaveText(/Production/);
 }
 
-async function firstDigitRow(): Promise<number[]> {
-  const [, row] = (await readFile(DIGITS_CSV, "utf8")).split("\n");
-  return row!.split(",").slice(0, 64).map(Number);
+async function firstDigitRow(): Promise<{ pixels: number[]; label: number }> {
+  const [header, row] = (await readFile(DIGITS_CSV, "utf8")).split("\n");
+  const values = row!.split(",").map(Number);
+  return { pixels: values.slice(0, 64), label: values[header!.split(",").indexOf("label")]! };
 }
 
 async function infer(request: APIRequestContext, url: string, pixels: number[]) {
@@ -25,7 +27,7 @@ async function infer(request: APIRequestContext, url: string, pixels: number[]) 
     data: { inputs: [{ name: "input", shape: [1, 64], datatype: "FP32", data: pixels }] },
   });
   expect(response.status()).toBe(200);
-  return (await response.json()) as { model_version: string; outputs: { data: number[] }[] };
+  return (await response.json()) as { id: string; model_version: string; outputs: { data: number[] }[] };
 }
 
 test("promote, copy the endpoint URL, call it, see it charted, and see a promotion switch it", async ({
@@ -51,12 +53,14 @@ test("promote, copy the endpoint URL, call it, see it charted, and see a promoti
   await expect(panel.getByTestId("endpoint-url-kserve")).toHaveText(url);
   await page.screenshot({ path: path.join(SCREENSHOTS, "model-endpoint.png"), fullPage: true });
 
-  const pixels = await firstDigitRow();
+  const { pixels, label } = await firstDigitRow();
   const calls = 5;
+  const requestIds: string[] = [];
   for (let call = 0; call < calls; call++) {
     const answer = await infer(request, url, pixels);
     expect(answer.model_version).toBe("1");
     expect(answer.outputs[0]!.data).toHaveLength(10);
+    requestIds.push(answer.id);
   }
 
   await page.getByTestId("endpoint-page-link").click();
@@ -68,6 +72,20 @@ test("promote, copy the endpoint URL, call it, see it charted, and see a promoti
   await expect(latency.locator(".recharts-line-dots circle")).toHaveCount(3);
   await expect(page.getByTestId("batch-size-chart").locator(".recharts-bar-rectangle").first()).toBeVisible();
   await expect(page.getByTestId("replica-row")).not.toHaveCount(0);
+
+  // Ground truth for the five answers: four with the true label, one with another class.
+  const items = requestIds.map((requestId, index) => ({ requestId, label: index === 0 ? (label + 1) % 10 : label }));
+  await expect
+    .poll(async () => (await request.post(`/api/models/${name}/feedback`, { data: { items } })).status(), {
+      message: "the logged predictions to accept feedback",
+      timeout: 15_000,
+    })
+    .toBe(200);
+  await page.reload();
+  const online = page.getByTestId("online-accuracy");
+  await expect(online.getByTestId("online-labelled")).toHaveText("5 (100%)");
+  await expect(online.getByTestId("online-score-v1")).toContainText("80%");
+  await expect(online.getByTestId("online-accuracy-chart").locator(".recharts-line-dots circle")).toHaveCount(1);
   await page.screenshot({ path: path.join(SCREENSHOTS, "endpoint.png"), fullPage: true });
 
   await page.goto("/endpoints");

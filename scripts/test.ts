@@ -19,8 +19,10 @@ import { ensurePostgres, ensureRedis, findFreePort } from "./lib/services";
  * onnxruntime), then the end-to-end tests (Playwright in Chromium) against a production build of
  * the web app and a real worker. Services come from DATABASE_URL / REDIS_URL, else embedded ones.
  *   --only unit|e2e   run one part
+ *   -- <args>         passed to Playwright, e.g. `-- e2e/endpoints.spec.ts` to run one spec file
  */
 const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+const playwrightArgs = process.argv.includes("--") ? process.argv.slice(process.argv.indexOf("--") + 1) : [];
 const runVitest = only === undefined || only === "unit";
 const runE2e = only === undefined || only === "e2e";
 
@@ -117,7 +119,7 @@ async function runEndToEnd(): Promise<number> {
   try {
     await waitForHttp(`http://127.0.0.1:${port}/api/health`, 120_000, web);
     await waitForHttp(`http://127.0.0.1:${servingPort}/v2/health/live`, 60_000, serving);
-    const code = await runToCompletion(playwrightBin, ["test"], {
+    const code = await runToCompletion(playwrightBin, ["test", ...playwrightArgs], {
       ...servingEnv,
       E2E_BASE_URL: `http://127.0.0.1:${port}`,
     });

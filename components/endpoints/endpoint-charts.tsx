@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import type { EndpointRange, EndpointSeries } from "@/lib/serving/schemas";
+import type { EndpointRange, EndpointSeries, OnlineAccuracyBucket } from "@/lib/serving/schemas";
 import { endpointMetricsApiPath, endpointPath } from "@/components/paths";
 import { cn } from "@/components/ui/cn";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -28,11 +28,17 @@ const RANGES: { value: EndpointRange; label: string; phrase: string; seconds: nu
 export interface ChartQuery {
   range: EndpointRange;
   version?: number;
+  /** Online accuracy per hour or per day. */
+  accuracy: OnlineAccuracyBucket;
 }
 
-/** The page URL for a range and version; the default range stays out of the URL. */
-function pageHref(modelName: string, { range, version }: ChartQuery): string {
-  return buildHref(endpointPath(modelName), { range: range === "15m" ? undefined : range, version });
+/** The page URL for a chart query; defaults stay out of the URL. */
+export function endpointPageHref(modelName: string, { range, version, accuracy }: ChartQuery): string {
+  return buildHref(endpointPath(modelName), {
+    range: range === "15m" ? undefined : range,
+    version,
+    accuracy: accuracy === "hour" ? undefined : accuracy,
+  });
 }
 
 function Figure({ label, value, testId, tone }: { label: string; value: string; testId?: string; tone?: string }) {
@@ -102,7 +108,7 @@ export function EndpointCharts({
               return (
                 <Link
                   key={option.value}
-                  href={pageHref(modelName, { range: option.value, version: query.version })}
+                  href={endpointPageHref(modelName, { ...query, range: option.value })}
                   scroll={false}
                   aria-current={selected ? "page" : undefined}
                   data-testid={`range-${option.value}`}
@@ -122,7 +128,8 @@ export function EndpointCharts({
               value={query.version ?? ""}
               onChange={(event) =>
                 router.push(
-                  pageHref(modelName, {
+                  endpointPageHref(modelName, {
+                    ...query,
                     range: series.range,
                     version: event.target.value ? Number(event.target.value) : undefined,
                   }),

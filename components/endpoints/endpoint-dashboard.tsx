@@ -1,6 +1,6 @@
 "use client";
 
-import type { EndpointDto, EndpointSeries } from "@/lib/serving/schemas";
+import type { EndpointDto, EndpointSeries, OnlineAccuracySeries } from "@/lib/serving/schemas";
 import { Card } from "@/components/ui/card";
 import { LiveUpdateError } from "@/components/ui/live-update-error";
 import { RelativeTime } from "@/components/ui/relative-time";
@@ -8,6 +8,7 @@ import { EndpointActions } from "./endpoint-actions";
 import { EndpointCharts, type ChartQuery } from "./endpoint-charts";
 import { EndpointFacts } from "./endpoint-facts";
 import { EndpointUrls } from "./endpoint-urls";
+import { OnlineAccuracy } from "./online-accuracy";
 import { ReplicaTable } from "./replica-table";
 import { RequestExamplesView } from "./request-examples-view";
 import { SettingsForm } from "./settings-form";
@@ -22,11 +23,13 @@ export function EndpointDashboard({
   initialEndpoint,
   initialSignature,
   initialSeries,
+  initialAccuracy,
   query,
 }: {
   initialEndpoint: EndpointDto;
   initialSignature: VersionSignature | null;
   initialSeries: EndpointSeries;
+  initialAccuracy: OnlineAccuracySeries;
   query: ChartQuery;
 }) {
   const live = useLiveEndpoint(initialEndpoint);
@@ -66,6 +69,13 @@ export function EndpointDashboard({
         query={query}
         servedVersions={endpoint.versions.map((served) => served.version)}
         curlExample={examples.kind === "ready" ? examples.examples.kserve.curl : null}
+      />
+
+      <OnlineAccuracy
+        modelName={endpoint.modelName}
+        initialSeries={initialAccuracy}
+        query={query}
+        sampleRate={endpoint.settings?.predictionSampleRate ?? null}
       />
 
       <Card title="Replicas" id="replicas">

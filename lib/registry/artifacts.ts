@@ -49,11 +49,10 @@ export async function releaseArtifact(
 ): Promise<boolean> {
   return database.$transaction(async (tx) => {
     await lockArtifact(tx, sha256);
-    const [versions, datasets, predictions] = await Promise.all([
-      tx.modelVersion.count({ where: { artifactSha256: sha256 } }),
-      tx.dataset.count({ where: { artifactSha256: sha256 } }),
-      tx.evaluation.count({ where: { predictionsSha256: sha256 } }),
-    ]);
+    // One after another: a transaction is one connection, which runs one query at a time anyway.
+    const versions = await tx.modelVersion.count({ where: { artifactSha256: sha256 } });
+    const datasets = await tx.dataset.count({ where: { artifactSha256: sha256 } });
+    const predictions = await tx.evaluation.count({ where: { predictionsSha256: sha256 } });
     if (versions + datasets + predictions > 0) return false;
     await tx.artifact.deleteMany({ where: { sha256 } });
     await store.remove(sha256);
@@ -71,7 +70,10 @@ export async function releaseArtifacts(
 }
 
 /** The predictions files of evaluations that a delete is about to take with it (they cascade). */
-export async function evaluationPredictionFiles(database: Db | Tx, where: Prisma.EvaluationWhereInput): Promise<string[]> {
+export async function evaluationPredictionFiles(
+  database: Db | Tx,
+  where: Prisma.EvaluationWhereInput,
+): Promise<string[]> {
   const rows = await database.evaluation.findMany({
     where: { ...where, predictionsSha256: { not: null } },
     select: { predictionsSha256: true },

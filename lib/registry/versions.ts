@@ -220,11 +220,9 @@ export async function deleteModel(
       );
     }
     // Versions, datasets and evaluations go with the model (cascade); their files are released after the commit.
-    const [versions, datasets, predictionFiles] = await Promise.all([
-      tx.modelVersion.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
-      tx.dataset.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } }),
-      evaluationPredictionFiles(tx, { version: { modelId: model.id } }),
-    ]);
+    const versions = await tx.modelVersion.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } });
+    const datasets = await tx.dataset.findMany({ where: { modelId: model.id }, select: { artifactSha256: true } });
+    const predictionFiles = await evaluationPredictionFiles(tx, { version: { modelId: model.id } });
     await tx.registeredModel.delete({ where: { id: model.id } });
     await tx.predictionLog.deleteMany({ where: { modelId: model.id } });
     return [...[...versions, ...datasets].map((row) => row.artifactSha256), ...predictionFiles];

@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { getEndpointSeries } from "@/lib/serving/endpoint-series";
-import { endpointSeriesQuerySchema } from "@/lib/serving/schemas";
+import { onlineAccuracySeries } from "@/lib/serving/prediction-store";
+import { endpointSeriesQuerySchema, onlineAccuracyBucketSchema } from "@/lib/serving/schemas";
 import { EndpointDashboard } from "@/components/endpoints/endpoint-dashboard";
 import { modelPath } from "@/components/paths";
 import { parseSearchParams, type RawSearchParams } from "@/components/search-params";
@@ -9,6 +10,8 @@ import { decodeParam, orNotFound } from "../../_lib/or-not-found";
 import { loadEndpoint } from "./_lib/load-endpoint";
 
 export const dynamic = "force-dynamic";
+
+const pageQuerySchema = endpointSeriesQuerySchema.extend({ accuracy: onlineAccuracyBucketSchema.default("hour") });
 
 type Params = Promise<{ name: string }>;
 
@@ -24,10 +27,11 @@ export default async function EndpointPage({
   searchParams: Promise<RawSearchParams>;
 }) {
   const name = decodeParam((await params).name);
-  const query = parseSearchParams(endpointSeriesQuerySchema, await searchParams);
-  const [{ endpoint, signature }, series] = await Promise.all([
+  const query = parseSearchParams(pageQuerySchema, await searchParams);
+  const [{ endpoint, signature }, series, accuracy] = await Promise.all([
     orNotFound(loadEndpoint(name)),
     orNotFound(getEndpointSeries(name, query)),
+    orNotFound(onlineAccuracySeries(name, { bucket: query.accuracy, version: query.version })),
   ]);
 
   return (
@@ -43,7 +47,8 @@ export default async function EndpointPage({
         initialEndpoint={endpoint}
         initialSignature={signature}
         initialSeries={series}
-        query={{ range: query.range, version: query.version }}
+        initialAccuracy={accuracy}
+        query={{ range: query.range, version: query.version, accuracy: query.accuracy }}
       />
     </div>
   );
