@@ -6,7 +6,7 @@ import { DIGITS, DIGITS_CSV, SCREENSHOTS, digitsVariant, uploadReady } from "./s
 /**
  * Evaluation from a user's seat: upload the digits test set to the digits model in the browser, run an
  * evaluation from the version page, read its accuracy there and in the model page's chart, then
- * evaluate a second version and compare the two.
+ * evaluate a second version and compare the two, then evaluate a third from the comparison.
  */
 
 async function evaluateOnPage(page: Page, name: string, version: number) {
@@ -56,4 +56,12 @@ test("upload a dataset, evaluate, read the accuracy on the version page and the 
   await expect(table).toContainText("0.9759");
   await expect(page.getByTestId("confusion-matrix")).toHaveCount(2);
   await page.screenshot({ path: path.join(SCREENSHOTS, "compare.png"), fullPage: true });
+
+  // A third version, evaluated from the comparison itself.
+  await uploadReady(page, name, await digitsVariant("third"), 3);
+  await page.goto(`/models/${name}/compare?versions=1,2,3`);
+  await page.getByTestId("evaluate-versions").click();
+  await expect(page.getByTestId("started-evaluations").getByTestId("evaluation-row")).toHaveCount(1);
+  await expect(page.getByTestId("confusion-matrix")).toHaveCount(3, { timeout: 60_000 });
+  await expect(page.getByTestId("compare-table")).toContainText("v3");
 });

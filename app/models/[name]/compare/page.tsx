@@ -5,6 +5,7 @@ import type { ClassificationReport } from "@/lib/evaluate";
 import { getModel, listVersions } from "@/lib/registry";
 import { CompareForm } from "@/components/evaluations/compare-form";
 import { ConfusionMatrix } from "@/components/evaluations/confusion-matrix";
+import { EvaluateVersions } from "@/components/evaluations/evaluate-versions";
 import { evaluationReport, type EvaluationReport } from "@/components/evaluations/report";
 import { PerClassF1Chart } from "@/components/evaluations/report-charts";
 import { ReportMetricsTable } from "@/components/evaluations/report-metrics-table";
@@ -111,19 +112,29 @@ export default async function ComparePage({
             <>
               {missing.length > 0 && (
                 <Alert tone="warning">
-                  Not evaluated on {dataset.name} yet: {missing.map((column) => column.label).join(", ")}. Start an
-                  evaluation on the version&apos;s page (
-                  {selectedVersions
-                    .filter((version) => !reportOf.get(version))
-                    .map((version, index) => (
-                      <span key={version}>
-                        {index > 0 && ", "}
-                        <Link href={`${versionPath(model.name, version)}#evaluations`} className="underline">
-                          v{version}
-                        </Link>
-                      </span>
-                    ))}
-                  ).
+                  <div className="space-y-3">
+                    <p>
+                      Not evaluated on {dataset.name} yet: {missing.map((column) => column.label).join(", ")}. Evaluate
+                      them here all at once, or one by one on each version&apos;s page (
+                      {selectedVersions
+                        .filter((version) => !reportOf.has(version))
+                        .map((version, index) => (
+                          <span key={version}>
+                            {index > 0 && ", "}
+                            <Link href={`${versionPath(model.name, version)}#evaluations`} className="underline">
+                              v{version}
+                            </Link>
+                          </span>
+                        ))}
+                      ).
+                    </p>
+                    <EvaluateVersions
+                      modelName={model.name}
+                      datasetId={dataset.id}
+                      datasetName={dataset.name}
+                      versions={selectedVersions.filter((version) => !reportOf.has(version))}
+                    />
+                  </div>
                 </Alert>
               )}
               <Card title={`Metrics on ${dataset.name}`}>
