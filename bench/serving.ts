@@ -16,6 +16,7 @@ import {
   ROOT,
   runBench,
   say,
+  pointPlatformAt,
   type BenchEnvironment,
   type Teardown,
 } from "./lib/setup";
@@ -394,15 +395,7 @@ async function measure(
 // --- Setup shared by both modes ------------------------------------------------------------------------
 
 async function prepareModels(bench: BenchEnvironment): Promise<BenchModel[]> {
-  // The platform's modules read their environment on first use: point them at this run's services,
-  // and keep their logs (pino, on stdout) to warnings.
-  Object.assign(process.env, {
-    DATABASE_URL: bench.databaseUrl,
-    REDIS_URL: bench.env.REDIS_URL,
-    REDIS_PREFIX: bench.env.REDIS_PREFIX,
-    DATA_DIR: bench.dataDir,
-    LOG_LEVEL: "warn",
-  });
+  pointPlatformAt(bench);
   await mkdir(bench.dataDir, { recursive: true });
   const mlpFile = path.join(bench.dataDir, "mlp-256-2048-2048-10.onnx");
   await writeFile(mlpFile, randomMlp(MLP_SIZES, MLP_SEED));

@@ -232,6 +232,22 @@ export async function prepareBench(
   return { databaseUrl, env, dataDir };
 }
 
+/**
+ * Points the platform's modules, imported into the benchmark's own process afterwards (they read
+ * their environment on first use), at this run's services and data dir, with their logs (pino, on
+ * stdout) kept to warnings.
+ */
+export function pointPlatformAt(bench: BenchEnvironment, extraEnv: ChildEnv = {}): void {
+  Object.assign(process.env, {
+    DATABASE_URL: bench.databaseUrl,
+    REDIS_URL: bench.env.REDIS_URL,
+    REDIS_PREFIX: bench.env.REDIS_PREFIX,
+    DATA_DIR: bench.dataDir,
+    LOG_LEVEL: "warn",
+    ...extraEnv,
+  });
+}
+
 async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
   const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await client.connect();

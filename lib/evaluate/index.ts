@@ -33,3 +33,4 @@ export {
   type EvaluationTaskName,
   type InputPlan,
 } from "./mapping";
+export { formatScore, predictionLines, predictionsHeader, writeScore } from "./predictions";

@@ -19,8 +19,9 @@ import {
   RegressionAccumulator,
   classificationReport,
   evaluationPlanSchema,
+  predictionLines,
+  predictionsHeader,
   regressionReport,
-  toProbabilities,
   type EvaluationPlan,
 } from "@/lib/evaluate";
 import type { JobPayload, QueueName } from "@/lib/jobs";
@@ -36,10 +37,38 @@ const checkpointSchema = z.object({
   elapsedMs: z.number(),
   computeMs: z.number(),
   chunks: z.number(),
+  /** Milliseconds per step, summed over chunks and attempts (absent in checkpoints of older workers). */
+  timings: z.record(z.string(), z.number()).optional(),
 });
 type Checkpoint = z.infer<typeof checkpointSchema>;
 
 type Accumulator = ClassificationAccumulator | RegressionAccumulator;
+
+/**
+ * Where an evaluation's time goes, reported with its metrics: reading and parsing the dataset,
+ * session.run, metric accumulation, formatting and writing (with fsync) the predictions, the
+ * per-chunk checkpoint and progress writes, and storing the predictions file at the end.
+ */
+const STEPS = ["read", "run", "metrics", "format", "write", "checkpoint", "store"] as const;
+type Step = (typeof STEPS)[number];
+
+class StepTimer {
+  readonly totals: Record<Step, number>;
+  private mark = performance.now();
+
+  constructor(saved: Record<string, number> = {}) {
+    this.totals = Object.fromEntries(STEPS.map((step) => [step, saved[step] ?? 0])) as Record<Step, number>;
+  }
+
+  /** Charges the time since the last lap to `step`. */
+  lap(step: Step): number {
+    const now = performance.now();
+    const elapsed = now - this.mark;
+    this.totals[step] += elapsed;
+    this.mark = now;
+    return elapsed;
+  }
+}
 
 function newAccumulator(plan: EvaluationPlan, saved?: unknown): Accumulator {
   if (plan.task === "REGRESSION") return saved ? RegressionAccumulator.fromJSON(saved) : new RegressionAccumulator();
@@ -107,39 +136,6 @@ function toTensorOfType(dtype: string, data: Float32Array, dims: number[]): Tens
   }
 }
 
-const formatScore = (value: number) => (Number.isFinite(value) ? Number(value.toPrecision(7)) : "NaN");
-
-/** CSV lines for one chunk: row number (1-based), prediction, then class probabilities. */
-function predictionLines(plan: EvaluationPlan, scores: Float32Array, rows: number, rowOffset: number): string {
-  const lines: string[] = [];
-  if (plan.task === "REGRESSION") {
-    for (let row = 0; row < rows; row++) lines.push(`${rowOffset + row + 1},${formatScore(scores[row]!)}`);
-    return lines.join("\n") + "\n";
-  }
-  const classes = plan.classCount!;
-  const probabilities = toProbabilities(scores, plan.scoreColumns, "auto");
-  for (let row = 0; row < rows; row++) {
-    const rowProbabilities = probabilities.subarray(row * classes, (row + 1) * classes);
-    let predicted = -1;
-    let best = -Infinity;
-    for (let index = 0; index < classes; index++) {
-      if (rowProbabilities[index]! > best) {
-        best = rowProbabilities[index]!;
-        predicted = index;
-      }
-    }
-    const cells = Array.from(rowProbabilities, formatScore).join(",");
-    lines.push(`${rowOffset + row + 1},${Number.isFinite(best) ? predicted : ""},${cells}`);
-  }
-  return lines.join("\n") + "\n";
-}
-
-function predictionsHeader(plan: EvaluationPlan): string {
-  if (plan.task === "REGRESSION") return "row,prediction\n";
-  const classes = Array.from({ length: plan.classCount! }, (_, index) => `p${index}`);
-  return `row,predicted,${classes.join(",")}\n`;
-}
-
 /** Summary metrics stored on the version (with the dataset), the keys charts and tables read. */
 function versionMetrics(report: Record<string, unknown>, rowsPerSecond: number): Record<string, number> {
   const keys =
@@ -205,6 +201,7 @@ export async function processEvaluate(
       chunks: checkpoint?.chunks ?? 0,
     };
     const elapsedBefore = checkpoint?.elapsedMs ?? 0;
+    const timer = new StepTimer(checkpoint?.timings);
     try {
       const chunks = readDatasetRows(dataset, {
         columns: plan.inputs.flatMap((input) => input.columns),
@@ -214,20 +211,26 @@ export async function processEvaluate(
         dtype: "float32",
       });
       for await (const chunk of chunks) {
+        timer.lap("read");
         if (await job.isCancelled()) {
           await rm(file, { force: true });
           return { cancelled: true, result: { rowsDone: state.cursor.row, rowsTotal: dataset.rowCount } };
         }
+        timer.lap("checkpoint");
         const labels = checkLabels(plan, chunk.labels, chunk.rowOffset);
-        const computeStarted = performance.now();
+        timer.lap("read");
         const results = await session.run(toFeeds(plan, chunk.features, chunk.rows));
-        const computeMs = performance.now() - computeStarted;
+        const computeMs = timer.lap("run");
         const output = results[plan.output]!;
         const scores =
           output.data instanceof Float32Array ? output.data : Float32Array.from(output.data as ArrayLike<number>);
         accumulator.add(scores, labels, chunk.rows);
-        const lines = Buffer.from(predictionLines(plan, scores, chunk.rows, chunk.rowOffset));
+        timer.lap("metrics");
+        const lines = predictionLines(plan, scores, chunk.rows, chunk.rowOffset);
+        timer.lap("format");
         await predictions.write(lines);
+        await predictions.datasync();
+        timer.lap("write");
         state = {
           cursor: chunk.next,
           predictionsBytes: state.predictionsBytes + lines.length,
@@ -238,13 +241,17 @@ export async function processEvaluate(
           ...state,
           accumulator: accumulator.toJSON(),
           elapsedMs: elapsedBefore + performance.now() - attemptStarted,
+          timings: timer.totals,
         };
-        await predictions.datasync();
-        await database.evaluation.update({
-          where: { id: evaluation.id },
-          data: { rowsDone: chunk.next.row, checkpoint: next as unknown as Prisma.InputJsonValue },
-        });
-        await job.reportProgress(0.98 * (chunk.next.row / Math.max(1, dataset.rowCount)));
+        // Progress is only for display, so it need not wait for the checkpoint (nor the reverse).
+        await Promise.all([
+          database.evaluation.update({
+            where: { id: evaluation.id },
+            data: { rowsDone: chunk.next.row, checkpoint: next as unknown as Prisma.InputJsonValue },
+          }),
+          job.reportProgress(0.98 * (chunk.next.row / Math.max(1, dataset.rowCount))),
+        ]);
+        timer.lap("checkpoint");
       }
     } catch (error) {
       // A problem with the data will not go away on a retry: leave no partial predictions behind.
@@ -256,11 +263,14 @@ export async function processEvaluate(
     }
     if (accumulator.rows === 0) throw new JobFailure(`dataset '${dataset.name}' has no rows to evaluate`);
 
+    timer.lap("read");
     const stored = await artifactStore().put(createReadStream(file), { maxBytes: Number.MAX_SAFE_INTEGER });
+    timer.lap("store");
     const report =
       accumulator instanceof ClassificationAccumulator
         ? classificationReport(accumulator)
         : regressionReport(accumulator);
+    timer.lap("metrics");
     const elapsedMs = elapsedBefore + performance.now() - attemptStarted;
     const rowsPerSecond = accumulator.rows / (elapsedMs / 1000);
     const fullReport = {
@@ -269,6 +279,8 @@ export async function processEvaluate(
       elapsedMs,
       meanChunkMs: state.computeMs / Math.max(1, state.chunks),
       chunkRows: config().EVALUATE_CHUNK_ROWS,
+      /** Milliseconds per step (see STEPS); the session load and the final commit are not in them. */
+      timings: timer.totals,
     };
     const metrics = versionMetrics(fullReport, rowsPerSecond);
     return {
