@@ -48,6 +48,9 @@ export function feedbackApiPath(modelName: string): string {
 /** The model page's query key for the page of its datasets list (versions use `page`). */
 export const DATASETS_PAGE_PARAM = "datasetsPage";
 
+/** The version page's query key for the page of its evaluations list. */
+export const EVALUATIONS_PAGE_PARAM = "evaluationsPage";
+
 /** A model's datasets: the detail page and the REST resources. `dataset` is the id (or the name). */
 export function datasetPath(modelName: string, dataset: string): string {
   return `${modelPath(modelName)}/datasets/${encodeURIComponent(dataset)}`;

@@ -65,3 +65,98 @@ test("upload a dataset, evaluate, read the accuracy on the version page and the 
   await expect(page.getByTestId("confusion-matrix")).toHaveCount(3, { timeout: 60_000 });
   await expect(page.getByTestId("compare-table")).toContainText("v3");
 });
+
+/** A model with digits v1 Ready and the digits test set with a leading `id` column (65 feature columns). */
+async function digitsWithIdColumn(page: Page, prefix: string) {
+  const name = `${prefix}-${Date.now().toString(36)}`;
+  expect((await page.request.post("/api/models", { data: { name } })).status()).toBe(201);
+  await uploadReady(page, name, await readFile(DIGITS), 1);
+  const [header, ...rows] = (await readFile(DIGITS_CSV, "utf8")).trim().split("\n");
+  const csv = [`id,${header}`, ...rows.map((row, index) => `${index + 1},${row}`)].join("\n");
+  const upload = await page.request.post(`/api/models/${name}/datasets`, {
+    data: Buffer.from(csv),
+    headers: { "content-type": "text/csv", "x-filename": "digits_with_id.csv" },
+  });
+  expect(upload.status()).toBe(201);
+  return name;
+}
+
+test("a dataset whose columns do not map automatically is mapped by hand and evaluated", async ({ page }) => {
+  test.setTimeout(120_000);
+  const name = await digitsWithIdColumn(page, "mapping-e2e");
+  await page.goto(`/models/${name}/versions/1`);
+  await expect(page.getByTestId("mapping-automatic-refused")).toContainText(
+    "takes 64 values per row but the dataset has 65 feature columns besides the label",
+  );
+
+  // The form starts from the first 64 columns (id … p62); move the range one column on.
+  const input = page.locator('[data-testid="mapping-input"][data-input="input"]');
+  await expect(input).toContainText("takes 64 values per row");
+  await input.getByLabel("First column").selectOption("p0");
+  await expect(page.getByTestId("mapping-check")).toHaveText(
+    "input 'input' takes 64 values per row but 63 columns were mapped to it",
+  );
+  await expect(input.getByTestId("mapping-count")).toHaveText("63 columns chosen; the input needs 64");
+  await input.getByLabel("Last column").selectOption("p63");
+  await expect(input.getByTestId("mapping-count")).toHaveText("64 columns chosen, as the input needs");
+  await expect(page.getByTestId("mapping-check")).toContainText("The mapping fits the model");
+
+  // Typed by hand, a wrong name is refused by the planner here and by the API on Start, naming it.
+  await input.getByRole("radio", { name: "A list of columns, in order" }).check();
+  const list = input.getByLabel("Columns, in the order they fill the input");
+  const pixels = Array.from({ length: 64 }, (_, index) => `p${index}`);
+  await expect(list).toHaveValue(pixels.join(", "));
+  await list.fill([...pixels.slice(0, 63), "p64"].join(", "));
+  const refusal = "column 'p64' (mapped to input 'input') is not in the dataset";
+  await expect(page.getByTestId("mapping-check")).toHaveText(refusal);
+  await page.getByTestId("evaluate-start").click();
+  await expect(page.getByTestId("evaluate-error")).toHaveText(refusal);
+  await expect(page.getByTestId("evaluation-row")).toHaveCount(0);
+
+  await list.fill(pixels.join("\n"));
+  await page.getByLabel("Task", { exact: true }).selectOption("CLASSIFICATION");
+  await expect(page.getByTestId("mapping-check")).toContainText("classification of output output against label");
+  await page.getByTestId("evaluate-start").click();
+  const row = page.getByTestId("evaluation-row").first();
+  await expect(row).toHaveAttribute("data-state", "SUCCEEDED", { timeout: 60_000 });
+  await expect(row.getByTestId("evaluation-accuracy")).toHaveText("0.9759");
+  await page.screenshot({ path: path.join(SCREENSHOTS, "evaluation-mapping.png"), fullPage: true });
+});
+
+test("the evaluations of a version are paged, and a new one shows on page 1 as it runs", async ({ page }) => {
+  test.setTimeout(180_000);
+  const name = await digitsWithIdColumn(page, "evaluations-pages-e2e");
+  const datasets = await (await page.request.get(`/api/models/${name}/datasets`)).json();
+  const datasetId = datasets.items[0].id as string;
+  const pixels = Array.from({ length: 64 }, (_, index) => `p${index}`);
+  for (let index = 0; index < 21; index++) {
+    const started = await page.request.post(`/api/models/${name}/versions/1/evaluations`, {
+      data: { datasetId, inputs: { input: pixels } },
+    });
+    expect(started.status()).toBe(202);
+  }
+
+  await page.goto(`/models/${name}/versions/1`);
+  const evaluations = page.locator("#evaluations");
+  await expect(evaluations.getByTestId("evaluation-row")).toHaveCount(20);
+  const pagination = evaluations.getByRole("navigation", { name: "Pagination" });
+  await expect(pagination).toContainText("1–20 of 21 evaluations");
+  await pagination.getByTestId("pagination-next").click();
+  await expect(page).toHaveURL(/evaluationsPage=2/);
+  await expect(evaluations.getByTestId("evaluation-row")).toHaveCount(1);
+  await expect(pagination).toContainText("21–21 of 21 evaluations");
+  // Older evaluations finish while we look: the page polls and shows it.
+  await expect(evaluations.getByTestId("evaluation-row")).toHaveAttribute("data-state", "SUCCEEDED", {
+    timeout: 60_000,
+  });
+
+  // Started from page 2, the new evaluation is the newest: the list goes back to page 1 and follows it.
+  await evaluations.getByLabel("First column").selectOption("p0");
+  await evaluations.getByLabel("Last column").selectOption("p63");
+  await page.getByTestId("evaluate-start").click();
+  await expect(page).not.toHaveURL(/evaluationsPage/);
+  await expect(pagination).toContainText("1–20 of 22 evaluations");
+  await expect(evaluations.getByTestId("evaluation-row").first()).toHaveAttribute("data-state", "SUCCEEDED", {
+    timeout: 60_000,
+  });
+});

@@ -5,19 +5,24 @@ import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import type { DatasetDto } from "@/lib/datasets/schemas";
 import type { EvaluationDto } from "@/lib/evaluate/evaluations";
-import type { Page } from "@/lib/registry/schemas";
+import type { Page, Signature } from "@/lib/registry/schemas";
 import { ApiClientError, apiFetch, errorMessage } from "@/components/api-client";
-import { jobCancelApiPath, modelPath, versionEvaluationsApiPath } from "@/components/paths";
+import {
+  EVALUATIONS_PAGE_PARAM,
+  jobCancelApiPath,
+  modelPath,
+  versionEvaluationsApiPath,
+  versionPath,
+} from "@/components/paths";
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
-import { formatNumber } from "@/components/ui/format";
 import { LiveUpdateError } from "@/components/ui/live-update-error";
-import { buildHref } from "@/components/ui/pagination";
+import { Pagination, buildHref } from "@/components/ui/pagination";
 import { usePolledResource } from "@/components/use-polled-resource";
 import { EvaluateForm } from "./evaluate-form";
 import { EvaluationTable } from "./evaluation-table";
-import { EVALUATIONS_PAGE_SIZE, isActiveEvaluation } from "./report";
+import { isActiveEvaluation } from "./report";
 
 /** Progress moves chunk by chunk, so poll briskly while something runs; slowly otherwise (others may start one). */
 const ACTIVE_POLL_MS = 1500;
@@ -32,23 +37,28 @@ export interface EvaluationsSectionProps {
   version: number;
   /** All of the model's datasets (the form's choices). */
   datasets: DatasetDto[];
+  /** The version's inputs and outputs, for the column mapping; null until validation has read them. */
+  signature: Signature | null;
+  /** The server-rendered page of evaluations for the current `?evaluationsPage=`. */
   initialPage: Page<EvaluationDto>;
   /** Why this version cannot be evaluated now (not Ready), or null. */
   disabledReason: string | null;
 }
 
-/** The Evaluate form above this version's live list of evaluations. */
+/** The Evaluate form above this version's live list of evaluations, a page at a time. */
 export function EvaluationsSection({
   modelName,
   version,
   datasets,
+  signature,
   initialPage,
   disabledReason,
 }: EvaluationsSectionProps) {
   const router = useRouter();
+  const { page, pageSize } = initialPage;
   const activeIds = useRef(new Set(initialPage.items.filter(isActiveEvaluation).map((item) => item.id)));
   const evaluations = usePolledResource({
-    url: buildHref(versionEvaluationsApiPath(modelName, version), { page: 1, pageSize: EVALUATIONS_PAGE_SIZE }),
+    url: buildHref(versionEvaluationsApiPath(modelName, version), { page, pageSize }),
     initial: initialPage,
     intervalFor: pollInterval,
     onData: (page) => {
@@ -64,6 +74,11 @@ export function EvaluationsSection({
 
   function onStarted(evaluation: EvaluationDto) {
     activeIds.current.add(evaluation.id);
+    // Evaluations are listed newest first, so the new one is on page 1.
+    if (page !== 1) {
+      router.push(versionPath(modelName, version), { scroll: false });
+      return;
+    }
     evaluations.setData((current) =>
       current.items.some((item) => item.id === evaluation.id)
         ? current
@@ -103,6 +118,7 @@ export function EvaluationsSection({
             modelName={modelName}
             version={version}
             datasets={datasets}
+            signature={signature}
             disabledReason={disabledReason}
             onStarted={onStarted}
           />
@@ -119,12 +135,30 @@ export function EvaluationsSection({
         {items.length > 0 ? (
           <div className="space-y-2">
             <EvaluationTable evaluations={items} cancelling={cancelling} onCancel={(item) => void onCancel(item)} />
-            {total > items.length && (
-              <p className="text-xs text-zinc-500">
-                Showing the newest {formatNumber(items.length)} of {formatNumber(total)} evaluations.
-              </p>
+            {total > pageSize && (
+              <Pagination
+                path={versionPath(modelName, version)}
+                page={page}
+                pageSize={pageSize}
+                total={total}
+                noun="evaluations"
+                pageParam={EVALUATIONS_PAGE_PARAM}
+              />
             )}
           </div>
+        ) : total > 0 ? (
+          <EmptyState
+            title={`Page ${page} is past the last evaluation`}
+            action={
+              <Link
+                href={versionPath(modelName, version)}
+                className="text-sm font-medium text-blue-700 hover:underline"
+              >
+                Go to the newest evaluations
+              </Link>
+            }
+            className="py-8"
+          />
         ) : (
           <EmptyState
             title="Not evaluated yet"

@@ -24,6 +24,7 @@ export {
 } from "./regression";
 export {
   planEvaluation,
+  valuesPerRow,
   evaluationOptionsSchema,
   evaluationPlanSchema,
   EVALUATION_TASKS,

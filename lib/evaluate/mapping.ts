@@ -96,6 +96,11 @@ function rowDimsOf(spec: TensorSpec, role: "input" | "output"): number[] {
   });
 }
 
+/** How many values one row of an input takes (its shape without the batch dimension, multiplied out). */
+export function valuesPerRow(spec: TensorSpec): number {
+  return width(rowDimsOf(spec, "input"));
+}
+
 function columnsForInput(
   spec: TensorSpec,
   rowWidth: number,

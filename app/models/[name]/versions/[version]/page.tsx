@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { Breadcrumbs } from "@/components/ui/breadcrumbs";
 import { notFound } from "next/navigation";
+import { z } from "zod";
 import { listDatasets } from "@/lib/datasets";
 import { listEvaluations } from "@/lib/evaluate/evaluations";
 import { getModel, getVersion, type VersionDetail } from "@/lib/registry";
@@ -16,7 +17,8 @@ import { StageActions } from "@/components/registry/stage-actions";
 import { StageBadge } from "@/components/registry/stage-badge";
 import { TransitionTimeline } from "@/components/registry/transition-timeline";
 import { VersionStatusLive } from "@/components/registry/version-status-live";
-import { modelPath, versionApiPath } from "@/components/paths";
+import { EVALUATIONS_PAGE_PARAM, modelPath, versionApiPath } from "@/components/paths";
+import { parseSearchParams, type RawSearchParams } from "@/components/search-params";
 import { Card } from "@/components/ui/card";
 import { RelativeTime } from "@/components/ui/relative-time";
 import { decodeParam, orNotFound } from "../../../_lib/or-not-found";
@@ -26,6 +28,8 @@ export const dynamic = "force-dynamic";
 type Params = Promise<{ name: string; version: string }>;
 
 const DATASET_CHOICES = 200;
+
+const evaluationsPageSchema = z.object({ [EVALUATIONS_PAGE_PARAM]: z.coerce.number().int().min(1).default(1) });
 
 /** Only plain positive integers: "3" yes; "03", "3.0", "abc" are 404s. */
 function parseVersionNumber(raw: string): number | null {
@@ -37,8 +41,15 @@ export async function generateMetadata({ params }: { params: Params }): Promise<
   return { title: `${decodeParam(name)} v${version}` };
 }
 
-export default async function VersionPage({ params }: { params: Params }) {
+export default async function VersionPage({
+  params,
+  searchParams,
+}: {
+  params: Params;
+  searchParams: Promise<RawSearchParams>;
+}) {
   const raw = await params;
+  const evaluationsPage = parseSearchParams(evaluationsPageSchema, await searchParams)[EVALUATIONS_PAGE_PARAM];
   const name = decodeParam(raw.name);
   const versionNumber = parseVersionNumber(raw.version);
   if (versionNumber === null) notFound();
@@ -47,7 +58,9 @@ export default async function VersionPage({ params }: { params: Params }) {
     orNotFound(getVersion(name, versionNumber)),
     // The form offers every dataset; models have a handful, so the API's largest page holds them.
     orNotFound(listDatasets(name, { page: 1, pageSize: DATASET_CHOICES })),
-    orNotFound(listEvaluations(name, { version: versionNumber, page: 1, pageSize: EVALUATIONS_PAGE_SIZE })),
+    orNotFound(
+      listEvaluations(name, { version: versionNumber, page: evaluationsPage, pageSize: EVALUATIONS_PAGE_SIZE }),
+    ),
   ]);
 
   return (
@@ -94,6 +107,7 @@ export default async function VersionPage({ params }: { params: Params }) {
         modelName={model.name}
         version={detail.version}
         datasets={datasets.items}
+        signature={detail.signature}
         initialPage={evaluations}
         disabledReason={
           detail.status === "READY" ? null : "Only Ready versions can be evaluated; wait for validation to finish."
