@@ -1,11 +1,12 @@
-import { access } from "node:fs/promises";
+import { access, readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { artifactStore } from "@/lib/artifacts";
 import { db } from "@/lib/db";
 import { api } from "../fixtures/api";
 import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
-import { uploadDataset } from "../fixtures/datasets";
+import { datasetDtoSchema } from "@/lib/datasets/schemas";
+import { BREAST_CANCER_CSV, uploadDataset, uploadDatasetBytes } from "../fixtures/datasets";
 import { startEvaluation, waitForEvaluation } from "../fixtures/evaluations";
 import { startEvaluateWorkerForFile, startValidateWorkerForFile } from "../fixtures/worker";
 
@@ -43,7 +44,11 @@ describe("evaluations", () => {
 
   it("take their predictions files with them when the version or the dataset is deleted", async () => {
     const model = await createModel();
-    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "breast_cancer_test.csv"));
+    // The first 50 rows only: files are stored by content, and other tests write the full set's predictions.
+    const lines = (await readFile(BREAST_CANCER_CSV, "utf8")).trim().split("\n").slice(0, 51);
+    const response = await uploadDatasetBytes(model.name, Buffer.from(lines.join("\n")), "cancer-head.csv");
+    expect(response.status).toBe(201);
+    const dataset = datasetDtoSchema.parse(await response.json());
     for (const remove of ["version", "dataset"] as const) {
       const version = await readyVersion(model.name, BREAST_CANCER_ONNX);
       const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
