@@ -1,6 +1,5 @@
 "use client";
 
-import Link from "next/link";
 import { useRouter } from "next/navigation";
 import type { EndpointRange, EndpointSeries, OnlineAccuracyBucket } from "@/lib/serving/schemas";
 import { endpointMetricsApiPath, endpointPath } from "@/components/paths";
@@ -12,6 +11,7 @@ import { LiveUpdateError } from "@/components/ui/live-update-error";
 import { buildHref } from "@/components/ui/pagination";
 import { usePolledResource } from "@/components/use-polled-resource";
 import { ChartCard } from "@/components/ui/chart";
+import { SegmentedLinks } from "@/components/ui/segmented-links";
 import { BatchSizeChart, LatencyChart, ThroughputChart, chartPoints } from "./charts";
 import { CodeBlock } from "./code-block";
 import { formatRate, formatRatio, formatStep } from "./format";
@@ -102,26 +102,15 @@ export function EndpointCharts({
           <p className="text-xs text-zinc-500">Updates every 5 seconds. Times are in your time zone.</p>
         </div>
         <div className="flex flex-wrap items-center gap-3">
-          <nav aria-label="Time range" className="inline-flex rounded-md bg-zinc-100 p-0.5">
-            {RANGES.map((option) => {
-              const selected = option.value === series.range;
-              return (
-                <Link
-                  key={option.value}
-                  href={endpointPageHref(modelName, { ...query, range: option.value })}
-                  scroll={false}
-                  aria-current={selected ? "page" : undefined}
-                  data-testid={`range-${option.value}`}
-                  className={cn(
-                    "rounded px-2.5 py-1 text-xs font-medium transition-colors",
-                    selected ? "bg-white text-zinc-900 shadow-sm" : "text-zinc-600 hover:text-zinc-900",
-                  )}
-                >
-                  {option.label}
-                </Link>
-              );
-            })}
-          </nav>
+          <SegmentedLinks
+            label="Time range"
+            options={RANGES.map((option) => ({
+              label: option.label,
+              href: endpointPageHref(modelName, { ...query, range: option.value }),
+              selected: option.value === series.range,
+              testId: `range-${option.value}`,
+            }))}
+          />
           <label className="flex items-center gap-2 text-sm text-zinc-700">
             Version
             <select

@@ -3,7 +3,15 @@
 import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { OnlineAccuracyBucket, OnlineAccuracySeries } from "@/lib/serving/schemas";
 import { formatNumber } from "@/components/ui/format";
-import { AXIS_TICK, CHART_COLORS, LEGEND_STYLE, TOOLTIP_PROPS, seriesColor, yLabel } from "@/components/ui/chart";
+import {
+  AXIS_TICK,
+  CHART_COLORS,
+  LEGEND_STYLE,
+  SERIES_LINE_PROPS,
+  TOOLTIP_PROPS,
+  seriesColor,
+  yLabel,
+} from "@/components/ui/chart";
 import { formatRatio } from "./format";
 
 /** How online predictions are scored: accuracy for classifiers, mean absolute error for regressors. */
@@ -133,15 +141,11 @@ export function OnlineAccuracyChart({
         {versions.map((version, index) => (
           <Line
             key={version}
+            {...SERIES_LINE_PROPS}
             yAxisId="metric"
-            type="monotone"
             dataKey={versionKey(version)}
             name={`v${version} ${metric === "accuracy" ? "accuracy" : "MAE"}`}
             stroke={seriesColor(index)}
-            strokeWidth={1.75}
-            dot={{ r: 3 }}
-            connectNulls
-            isAnimationActive={false}
           />
         ))}
       </ComposedChart>

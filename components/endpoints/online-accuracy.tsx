@@ -1,14 +1,13 @@
 "use client";
 
-import Link from "next/link";
 import type { OnlineAccuracyBucket, OnlineAccuracySeries } from "@/lib/serving/schemas";
 import { endpointAccuracyApiPath, feedbackApiPath } from "@/components/paths";
 import { ChartCard } from "@/components/ui/chart";
-import { cn } from "@/components/ui/cn";
 import { EmptyState } from "@/components/ui/empty-state";
 import { formatNumber } from "@/components/ui/format";
 import { LiveUpdateError } from "@/components/ui/live-update-error";
 import { buildHref } from "@/components/ui/pagination";
+import { SegmentedLinks } from "@/components/ui/segmented-links";
 import { usePageOrigin } from "@/components/ui/use-page-origin";
 import { usePolledResource } from "@/components/use-polled-resource";
 import { CodeBlock } from "./code-block";
@@ -94,26 +93,15 @@ export function OnlineAccuracy({
             {sampleRate !== null && ` The endpoint logs ${formatRatio(sampleRate)} of its predictions.`}
           </p>
         </div>
-        <nav aria-label="Online accuracy period" className="inline-flex rounded-md bg-zinc-100 p-0.5">
-          {BUCKETS.map((option) => {
-            const selected = option.value === series.bucket;
-            return (
-              <Link
-                key={option.value}
-                href={endpointPageHref(modelName, { ...query, accuracy: option.value })}
-                scroll={false}
-                aria-current={selected ? "page" : undefined}
-                data-testid={`accuracy-${option.value}`}
-                className={cn(
-                  "rounded px-2.5 py-1 text-xs font-medium transition-colors",
-                  selected ? "bg-white text-zinc-900 shadow-sm" : "text-zinc-600 hover:text-zinc-900",
-                )}
-              >
-                {option.label}
-              </Link>
-            );
-          })}
-        </nav>
+        <SegmentedLinks
+          label="Online accuracy period"
+          options={BUCKETS.map((option) => ({
+            label: option.label,
+            href: endpointPageHref(modelName, { ...query, accuracy: option.value }),
+            selected: option.value === series.bucket,
+            testId: `accuracy-${option.value}`,
+          }))}
+        />
       </div>
 
       {predictions === 0 ? (

@@ -2,18 +2,11 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useRef, useState } from "react";
+import { useRef } from "react";
 import type { DatasetDto } from "@/lib/datasets/schemas";
 import type { EvaluationDto } from "@/lib/evaluate/evaluations";
 import type { Page, Signature } from "@/lib/registry/schemas";
-import { ApiClientError, apiFetch, errorMessage } from "@/components/api-client";
-import {
-  EVALUATIONS_PAGE_PARAM,
-  jobCancelApiPath,
-  modelPath,
-  versionEvaluationsApiPath,
-  versionPath,
-} from "@/components/paths";
+import { EVALUATIONS_PAGE_PARAM, modelPath, versionEvaluationsApiPath, versionPath } from "@/components/paths";
 import { Alert } from "@/components/ui/alert";
 import { Card } from "@/components/ui/card";
 import { EmptyState } from "@/components/ui/empty-state";
@@ -22,6 +15,7 @@ import { Pagination, buildHref } from "@/components/ui/pagination";
 import { usePolledResource } from "@/components/use-polled-resource";
 import { EvaluateForm } from "./evaluate-form";
 import { EvaluationTable } from "./evaluation-table";
+import { useEvaluationCancel } from "./use-evaluation-cancel";
 import { isActiveEvaluation } from "./report";
 
 /** Progress moves chunk by chunk, so poll briskly while something runs; slowly otherwise (others may start one). */
@@ -69,8 +63,7 @@ export function EvaluationsSection({
       if (settled) router.refresh();
     },
   });
-  const [cancelling, setCancelling] = useState<ReadonlySet<string>>(new Set());
-  const [cancelError, setCancelError] = useState<string | null>(null);
+  const cancellation = useEvaluationCancel(() => void evaluations.refresh());
 
   function onStarted(evaluation: EvaluationDto) {
     activeIds.current.add(evaluation.id);
@@ -89,24 +82,6 @@ export function EvaluationsSection({
           },
     );
     void evaluations.refresh();
-  }
-
-  async function onCancel(evaluation: EvaluationDto) {
-    setCancelError(null);
-    setCancelling((current) => new Set(current).add(evaluation.jobId));
-    try {
-      await apiFetch(jobCancelApiPath(evaluation.jobId), { method: "POST" });
-    } catch (caught) {
-      // 409: it finished meanwhile; the refresh below shows how, so that is not an error to show.
-      if (!(caught instanceof ApiClientError && caught.status === 409)) setCancelError(errorMessage(caught));
-    } finally {
-      setCancelling((current) => {
-        const next = new Set(current);
-        next.delete(evaluation.jobId);
-        return next;
-      });
-      void evaluations.refresh();
-    }
   }
 
   const { items, total } = evaluations.data;
@@ -131,10 +106,14 @@ export function EvaluationsSection({
             to evaluate versions on it.
           </p>
         )}
-        {cancelError && <Alert data-testid="evaluation-cancel-error">{cancelError}</Alert>}
+        {cancellation.error && <Alert data-testid="evaluation-cancel-error">{cancellation.error}</Alert>}
         {items.length > 0 ? (
           <div className="space-y-2">
-            <EvaluationTable evaluations={items} cancelling={cancelling} onCancel={(item) => void onCancel(item)} />
+            <EvaluationTable
+              evaluations={items}
+              cancelling={cancellation.cancelling}
+              onCancel={(item) => void cancellation.cancel(item)}
+            />
             {total > pageSize && (
               <Pagination
                 path={versionPath(modelName, version)}

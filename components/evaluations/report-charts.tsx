@@ -18,6 +18,7 @@ import {
   AXIS_TICK,
   CHART_COLORS,
   LEGEND_STYLE,
+  SERIES_LINE_PROPS,
   TOOLTIP_PROPS,
   seriesColor,
   xLabel,
@@ -134,15 +135,11 @@ export function VersionMetricChart({
         )}
         {series.map((entry, index) => (
           <Line
+            {...SERIES_LINE_PROPS}
             key={entry.key}
-            type="monotone"
             dataKey={entry.key}
             name={entry.name}
             stroke={seriesColor(index)}
-            strokeWidth={1.75}
-            dot={{ r: 3 }}
-            connectNulls
-            isAnimationActive={false}
           />
         ))}
       </LineChart>

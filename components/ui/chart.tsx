@@ -27,6 +27,15 @@ export function seriesColor(index: number): string {
 }
 
 export const CHART_HEIGHT = 240;
+
+/** One line per series (a version, say): smooth, dotted where there are points, gaps bridged. */
+export const SERIES_LINE_PROPS = {
+  type: "monotone",
+  strokeWidth: 1.75,
+  dot: { r: 3 },
+  connectNulls: true,
+  isAnimationActive: false,
+} as const;
 export const AXIS_TICK = { fontSize: 11, fill: CHART_COLORS.axis };
 export const LEGEND_STYLE = { fontSize: 12 };
 export const TOOLTIP_PROPS = { contentStyle: { fontSize: 12, borderRadius: 6 }, separator: ": " } as const;
