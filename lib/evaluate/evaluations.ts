@@ -92,13 +92,20 @@ const datasetColumnsSchema = z.array(
   }),
 );
 
-export async function startEvaluation(
+interface PreparedEvaluation {
+  versionId: string;
+  datasetId: string;
+  rowsTotal: number;
+  plan: ReturnType<typeof planEvaluation>;
+}
+
+/** Everything that can be checked before anything is written: the version, the dataset and the mapping. */
+async function prepareEvaluation(
   modelName: string,
   version: number,
   input: StartEvaluationInput,
-  actor: string,
-  database: Db = defaultDb(),
-): Promise<EvaluationDto> {
+  database: Db,
+): Promise<PreparedEvaluation> {
   const versionRow = await findVersionRow(modelName, version, database);
   if (versionRow.status !== "READY") {
     throw new AppError(
@@ -117,27 +124,60 @@ export async function startEvaluation(
     dataset.labelColumn,
     options,
   );
-  const created = await database.$transaction(async (tx) => {
-    const job = await tx.job.create({ data: { kind: "EVALUATE", versionId: versionRow.id, createdBy: actor } });
-    const evaluation = await tx.evaluation.create({
-      data: {
-        versionId: versionRow.id,
-        datasetId,
-        jobId: job.id,
-        task: plan.task,
-        mapping: plan as unknown as Prisma.InputJsonValue,
-        rowsTotal: dataset.rowCount,
-        createdBy: actor,
-      },
-    });
-    await tx.job.update({ where: { id: job.id }, data: { payload: { evaluationId: evaluation.id } } });
-    return evaluation;
-  });
-  await sendToQueue(QueueName.Evaluate, { jobId: created.jobId, evaluationId: created.id });
-  return getEvaluation(modelName, created.id, database);
+  return { versionId: versionRow.id, datasetId, rowsTotal: dataset.rowCount, plan };
 }
 
-/** "Evaluate several versions at once": one evaluation per version, all checked before any starts. */
+/** Writes the evaluations and their jobs in one transaction, then queues them. */
+async function createEvaluations(
+  modelName: string,
+  prepared: PreparedEvaluation[],
+  actor: string,
+  database: Db,
+): Promise<EvaluationDto[]> {
+  const created = await database.$transaction(async (tx) => {
+    const rows = [];
+    for (const { versionId, datasetId, rowsTotal, plan } of prepared) {
+      const job = await tx.job.create({ data: { kind: "EVALUATE", versionId, createdBy: actor } });
+      const evaluation = await tx.evaluation.create({
+        data: {
+          versionId,
+          datasetId,
+          jobId: job.id,
+          task: plan.task,
+          mapping: plan as unknown as Prisma.InputJsonValue,
+          rowsTotal,
+          createdBy: actor,
+        },
+      });
+      await tx.job.update({ where: { id: job.id }, data: { payload: { evaluationId: evaluation.id } } });
+      rows.push(evaluation);
+    }
+    return rows;
+  });
+  for (const evaluation of created) {
+    await sendToQueue(QueueName.Evaluate, { jobId: evaluation.jobId, evaluationId: evaluation.id });
+  }
+  const started: EvaluationDto[] = [];
+  for (const evaluation of created) started.push(await getEvaluation(modelName, evaluation.id, database));
+  return started;
+}
+
+export async function startEvaluation(
+  modelName: string,
+  version: number,
+  input: StartEvaluationInput,
+  actor: string,
+  database: Db = defaultDb(),
+): Promise<EvaluationDto> {
+  const prepared = await prepareEvaluation(modelName, version, input, database);
+  const [started] = await createEvaluations(modelName, [prepared], actor, database);
+  return started!;
+}
+
+/**
+ * "Evaluate several versions at once": one evaluation per version. Every version is checked first and
+ * all are created together, so a version that cannot be evaluated starts none of them.
+ */
 export async function startEvaluations(
   modelName: string,
   input: z.infer<typeof startEvaluationsSchema>,
@@ -145,15 +185,23 @@ export async function startEvaluations(
   database: Db = defaultDb(),
 ): Promise<EvaluationDto[]> {
   const { versions, ...rest } = input;
-  const unique = [...new Set(versions)];
-  for (const version of unique) {
-    const row = await findVersionRow(modelName, version, database);
-    if (row.status !== "READY")
-      throw new AppError("conflict", `version ${version} is not Ready; only Ready versions can be evaluated`);
+  const prepared: PreparedEvaluation[] = [];
+  for (const version of [...new Set(versions)]) {
+    try {
+      prepared.push(await prepareEvaluation(modelName, version, rest, database));
+    } catch (error) {
+      // Mapping refusals do not say which version they are about; with several, that matters.
+      if (error instanceof AppError && !error.message.startsWith(`version ${version}`)) {
+        throw new AppError(
+          error.code,
+          `version ${version}: ${error.message}; no evaluation was started`,
+          error.details,
+        );
+      }
+      throw error;
+    }
   }
-  const started: EvaluationDto[] = [];
-  for (const version of unique) started.push(await startEvaluation(modelName, version, rest, actor, database));
-  return started;
+  return createEvaluations(modelName, prepared, actor, database);
 }
 
 /**

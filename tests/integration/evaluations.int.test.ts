@@ -6,7 +6,7 @@ import { db } from "@/lib/db";
 import { api } from "../fixtures/api";
 import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
 import { datasetDtoSchema } from "@/lib/datasets/schemas";
-import { BREAST_CANCER_CSV, uploadDataset, uploadDatasetBytes } from "../fixtures/datasets";
+import { BREAST_CANCER_CSV, DIGITS_CSV, uploadDataset, uploadDatasetBytes } from "../fixtures/datasets";
 import { startEvaluation, waitForEvaluation } from "../fixtures/evaluations";
 import { startEvaluateWorkerForFile, startValidateWorkerForFile } from "../fixtures/worker";
 
@@ -65,6 +65,39 @@ describe("evaluations", () => {
   });
 });
 
+describe("evaluating several versions at once", () => {
+  it("starts one evaluation per version, or none when one of them cannot be evaluated", async () => {
+    const model = await createModel();
+    const first = await readyVersion(model.name, BREAST_CANCER_ONNX);
+    const second = await readyVersion(model.name, BREAST_CANCER_ONNX);
+    const dataset = await uploadDataset(model.name, BREAST_CANCER_CSV);
+    const url = `/api/models/${model.name}/evaluations`;
+
+    // A digits version cannot read the breast-cancer columns: nothing starts, and the error says which version.
+    const digits = await readyVersion(model.name, DIGITS_ONNX);
+    const refused = await api("POST", url, {
+      json: { datasetId: dataset.id, versions: [first.version, digits.version] },
+    });
+    expect(refused.status).toBe(400);
+    const { error } = (await refused.json()) as { error: { message: string } };
+    expect(error.message).toMatch(
+      new RegExp(`^version ${digits.version}: input 'input' .* no evaluation was started$`),
+    );
+    expect(await db().evaluation.count({ where: { datasetId: dataset.id } })).toBe(0);
+
+    const response = await api("POST", url, {
+      json: { datasetId: dataset.id, versions: [first.version, second.version] },
+    });
+    expect(response.status).toBe(202);
+    const { items } = (await response.json()) as { items: { id: string; version: number }[] };
+    expect(items.map((item) => item.version)).toEqual([first.version, second.version]);
+    for (const item of items) {
+      const done = await waitForEvaluation(model.name, item.id);
+      expect(done.report!.accuracy).toBeCloseTo(0.9591, 4);
+    }
+  });
+});
+
 describe("evaluation requests that cannot work", () => {
   it("are refused up front with a reason, and nothing is queued", async () => {
     const model = await createModel();
@@ -110,7 +143,12 @@ describe("evaluation requests that cannot work", () => {
   it("can be cancelled, leaving no predictions and no metrics", async () => {
     const model = await createModel();
     const version = await readyVersion(model.name, DIGITS_ONNX);
-    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    // The test set 40 times over (21,600 rows, 675 chunks), so the job is still running when Cancel arrives.
+    const [header, ...rows] = (await readFile(DIGITS_CSV, "utf8")).trim().split("\n");
+    const repeated = [header, ...Array.from({ length: 40 }, () => rows).flat()].join("\n");
+    const upload = await uploadDatasetBytes(model.name, Buffer.from(repeated), "digits-x40.csv");
+    expect(upload.status).toBe(201);
+    const dataset = datasetDtoSchema.parse(await upload.json());
     const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
     expect(started.status).toBe(202);
     const cancel = await api("POST", `/api/jobs/${String(started.body.jobId)}/cancel`);
@@ -118,7 +156,7 @@ describe("evaluation requests that cannot work", () => {
     const done = await waitForEvaluation(model.name, String(started.body.id));
     expect(done.state).toBe("CANCELLED");
     expect(done.hasPredictions).toBe(false);
-    expect(done.rowsDone).toBeLessThan(540);
+    expect(done.rowsDone).toBeLessThan(dataset.rowCount);
     expect(await db().versionMetric.count({ where: { versionId: version.id } })).toBe(0);
     const again = await api("POST", `/api/jobs/${String(started.body.jobId)}/cancel`);
     expect(again.status).toBe(409);
