@@ -65,7 +65,7 @@ test("promote, copy the endpoint URL, call it, see it charted, and see a promoti
 
   await page.getByTestId("endpoint-page-link").click();
   await expect(page).toHaveURL(new RegExp(`/models/${name}/endpoint$`));
-  // Replicas write 10-second buckets once they close, so the count shows up within ~10-15 s.
+  // Replicas write their running 10-second buckets every SERVING_METRICS_FLUSH_MS (1 s here); the page polls every 5 s.
   await expect(page.getByTestId("endpoint-requests")).toHaveText(String(calls), { timeout: 40_000 });
   const latency = page.getByTestId("latency-chart");
   // A lone 10-second bucket of traffic is drawn as a dot on each percentile's line.

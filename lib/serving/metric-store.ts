@@ -9,8 +9,8 @@ import {
 import type { EndpointRange, SeriesPoint } from "./schemas";
 
 /**
- * Endpoint request statistics in Postgres (`endpoint_metric_bucket`): replicas insert closed
- * 10-second buckets, a periodic rollup merges old ones into minutes and hours, and the dashboard
+ * Endpoint request statistics in Postgres (`endpoint_metric_bucket`): replicas write 10-second
+ * buckets, a periodic rollup merges old ones into minutes and hours, and the dashboard
  * reads series and summaries. Every bucket holds only sums, maxima and count maps (latency
  * histogram, batch sizes), so merging rows of any resolution or replica is exact.
  */
@@ -80,21 +80,50 @@ function countsOf(row: StoredCounts): BucketCounts {
   };
 }
 
-async function insertRecords(client: BucketClient, records: BucketRecord[], skipDuplicates: boolean): Promise<number> {
+async function insertRecords(client: BucketClient, records: BucketRecord[]): Promise<number> {
   let inserted = 0;
   for (let offset = 0; offset < records.length; offset += INSERT_CHUNK_ROWS) {
     const data = records.slice(offset, offset + INSERT_CHUNK_ROWS);
-    inserted += (await client.endpointMetricBucket.createMany({ data, skipDuplicates })).count;
+    inserted += (await client.endpointMetricBucket.createMany({ data })).count;
   }
   return inserted;
 }
 
+const bucketKey = (record: BucketRecord) =>
+  `${record.versionId}|${record.replicaId}|${record.resolutionSeconds}|${record.bucketStart.getTime()}`;
+
 /**
- * Inserts closed buckets and returns how many were new. A bucket already stored (a retried flush
- * whose first attempt committed) is skipped, not added again: each replica closes a bucket once.
+ * Stores replicas' buckets and returns how many rows were written. Replicas send a bucket's running
+ * totals, while it fills (so charts are seconds behind, not a bucket behind) and once it has closed,
+ * so a bucket stored before is replaced, never added to: a retried flush changes nothing. The rows
+ * travel as one JSON parameter.
  */
-export function writeBuckets(db: Db, records: BucketRecord[]): Promise<number> {
-  return insertRecords(db, records, true);
+export async function writeBuckets(db: Db, records: BucketRecord[]): Promise<number> {
+  // The latest totals of a bucket win; one statement may not touch a row twice.
+  const latest = [...new Map(records.map((record) => [bucketKey(record), record])).values()];
+  let written = 0;
+  for (let offset = 0; offset < latest.length; offset += INSERT_CHUNK_ROWS) {
+    const payload = JSON.stringify(
+      latest.slice(offset, offset + INSERT_CHUNK_ROWS).map((record) => ({
+        ...record,
+        bucketStart: record.bucketStart.getTime(),
+        lastRequestAt: record.lastRequestAt.getTime(),
+      })),
+    );
+    written += await db.$executeRaw`
+      INSERT INTO endpoint_metric_bucket (model_id, version_id, version, replica_id, resolution_seconds, bucket_start,
+        requests, errors, latency, queue_ms_sum, compute_ms_sum, batch_sizes, last_request_at)
+      SELECT "modelId", "versionId", version, "replicaId", "resolutionSeconds", to_timestamp("bucketStart" / 1000.0),
+        requests, errors, latency, "queueMsSum", "computeMsSum", "batchSizes", to_timestamp("lastRequestAt" / 1000.0)
+      FROM json_to_recordset(${payload}::json) AS given("modelId" uuid, "versionId" uuid, version int,
+        "replicaId" text, "resolutionSeconds" int, "bucketStart" float8, requests int, errors int, latency jsonb,
+        "queueMsSum" float8, "computeMsSum" float8, "batchSizes" jsonb, "lastRequestAt" float8)
+      ON CONFLICT (version_id, replica_id, resolution_seconds, bucket_start) DO UPDATE SET
+        requests = excluded.requests, errors = excluded.errors, latency = excluded.latency,
+        queue_ms_sum = excluded.queue_ms_sum, compute_ms_sum = excluded.compute_ms_sum,
+        batch_sizes = excluded.batch_sizes, last_request_at = excluded.last_request_at`;
+  }
+  return written;
 }
 
 export interface RollupLevelResult {
@@ -188,8 +217,8 @@ async function rollupLevel(
     bucketStart: new Date(bucket.startMs),
     ...bucket.totals.toCounts(),
   }));
-  // No skipDuplicates: under the lock a conflict means a bug, and it must roll everything back.
-  await insertRecords(tx, records, false);
+  // A plain insert: under the lock a conflict means a bug, and it must roll everything back.
+  await insertRecords(tx, records);
   return { ...result, sourceRows: ids.length, mergedRows: records.length };
 }
 

@@ -94,6 +94,25 @@ describe("MetricsRecorder", () => {
     expect(written.flatMap(starts)).toEqual([new Date(T0 + 10_000).toISOString()]);
   });
 
+  it("sends open buckets' running totals with snapshotOpen, keeping them open, and only closed ones on failure", async () => {
+    const { recorder, at, written, state } = setup();
+    at(12_000);
+    recorder.recordRequest(request(5));
+    expect(await recorder.flush({ snapshotOpen: true })).toEqual({ written: 1, pending: 0 });
+    at(15_000);
+    recorder.recordRequest(request(7));
+    state.failing = true;
+    await expect(recorder.flush({ snapshotOpen: true })).rejects.toThrow("store unreachable");
+    expect(recorder.pendingBuckets).toBe(0);
+    state.failing = false;
+    at(20_000);
+    // The window has passed: the bucket is closed with both requests, in the same place.
+    expect(await recorder.flush({ snapshotOpen: true })).toEqual({ written: 1, pending: 0 });
+    expect(written.map((batch) => batch.map((record) => [record.bucketStart.getTime() - T0, record.requests]))).toEqual(
+      [[[10_000, 1]], [[10_000, 2]]],
+    );
+  });
+
   it("keeps the buckets of a failed write and writes them with newer ones next time", async () => {
     const { recorder, at, written, state } = setup();
     recorder.recordRequest(request(5));

@@ -2,8 +2,9 @@ import { LatencyHistogram, type SparseHistogram } from "./histogram";
 
 /**
  * In-memory request statistics of one serving replica. The request path only adds numbers to the
- * open 10-second bucket of its version; closed buckets are written to the store in the background
- * by flush(), so a slow or unreachable database never slows a request down. Memory stays bounded:
+ * open 10-second bucket of its version; buckets (closed ones, and the running totals of open ones)
+ * are written to the store in the background by flush(), so a slow or unreachable database never
+ * slows a request down. Memory stays bounded:
  * while the store is down, the oldest closed buckets are dropped and counted.
  */
 
@@ -192,21 +193,23 @@ export class MetricsRecorder {
 
   /**
    * Writes every closed bucket (and with `includeOpen`, the current ones too: shutdown only).
-   * Calls run one after another, so writes never overlap and reach the store oldest first; each
-   * bucket is handed to `write` until one call succeeds. If the write fails the buckets stay
-   * pending for the next flush and the error is thrown for the caller to log.
+   * With `snapshotOpen`, the running totals of the current buckets go along, still open, so the
+   * dashboard is seconds behind rather than a bucket behind; the store replaces a bucket's earlier
+   * totals. Calls run one after another, so writes never overlap and reach the store oldest first;
+   * each closed bucket is handed to `write` until one call succeeds. If the write fails the closed
+   * buckets stay pending for the next flush and the error is thrown for the caller to log.
    */
-  flush(options: { includeOpen?: boolean } = {}): Promise<FlushResult> {
-    const run = this.flushChain.then(() => this.flushNow(options.includeOpen ?? false));
+  flush(options: { includeOpen?: boolean; snapshotOpen?: boolean } = {}): Promise<FlushResult> {
+    const run = this.flushChain.then(() => this.flushNow(options.includeOpen ?? false, options.snapshotOpen ?? false));
     this.flushChain = run.catch(() => undefined);
     return run;
   }
 
-  /** Flushes every `intervalMs`, never two at once; failures go to `onError`. */
+  /** Flushes every `intervalMs` (open buckets' running totals too), never two at once; failures go to `onError`. */
   start(intervalMs: number): void {
     if (this.timer || this.stopped) return;
     const tick = () => {
-      this.flush()
+      this.flush({ snapshotOpen: true })
         .catch(this.onError)
         .finally(() => {
           if (!this.stopped) this.timer = setTimeout(tick, intervalMs).unref();
@@ -242,7 +245,12 @@ export class MetricsRecorder {
   }
 
   private close(bucket: OpenBucket): void {
-    this.pending.push({
+    this.pending.push(this.recordOf(bucket));
+    this.dropOverflow();
+  }
+
+  private recordOf(bucket: OpenBucket): BucketRecord {
+    return {
       modelId: bucket.modelId,
       versionId: bucket.versionId,
       version: bucket.version,
@@ -250,8 +258,7 @@ export class MetricsRecorder {
       resolutionSeconds: this.bucketSeconds,
       bucketStart: new Date(bucket.startMs),
       ...bucket.totals.toCounts(),
-    });
-    this.dropOverflow();
+    };
   }
 
   private dropOverflow(): void {
@@ -277,19 +284,21 @@ export class MetricsRecorder {
     return Math.floor(nowMs / this.bucketMs) * this.bucketMs;
   }
 
-  private async flushNow(includeOpen: boolean): Promise<FlushResult> {
+  private async flushNow(includeOpen: boolean, snapshotOpen: boolean): Promise<FlushResult> {
     this.closeFinishedBuckets(includeOpen);
     const batch = this.pending;
-    if (batch.length === 0) return { written: 0, pending: 0 };
+    // Snapshots are not kept on failure: the next flush sends fresher totals anyway.
+    const snapshots = snapshotOpen ? [...this.open.values()].map((bucket) => this.recordOf(bucket)) : [];
+    if (batch.length + snapshots.length === 0) return { written: 0, pending: 0 };
     this.pending = [];
     try {
-      await this.write(batch);
+      await this.write(snapshots.length === 0 ? batch : batch.concat(snapshots));
     } catch (error) {
       // Older than anything closed meanwhile, so back to the front, where overflow drops first.
       this.pending = batch.concat(this.pending);
       this.dropOverflow();
       throw error;
     }
-    return { written: batch.length, pending: this.pending.length };
+    return { written: batch.length + snapshots.length, pending: this.pending.length };
   }
 }

@@ -83,7 +83,7 @@ const rowsOf = (modelId: string) =>
   });
 
 describe("writeBuckets", () => {
-  it("inserts each bucket once, however often a flush is retried", async () => {
+  it("stores each bucket once: writing it again (a retried flush, newer running totals) replaces it", async () => {
     const [v1] = newModel(1);
     const start = Date.parse("2026-03-01T10:00:00Z");
     const records = [
@@ -93,7 +93,7 @@ describe("writeBuckets", () => {
     ];
     expect(await writeBuckets(db(), records)).toBe(3);
     const stored = await rowsOf(v1!.modelId);
-    expect(await writeBuckets(db(), records)).toBe(0);
+    expect(await writeBuckets(db(), records)).toBe(3);
     expect(await writeBuckets(db(), [])).toBe(0);
     expect(await rowsOf(v1!.modelId)).toEqual(stored);
     // Float sums may come back one ulp off: Prisma can drop the last digit of a float parameter.
@@ -104,6 +104,19 @@ describe("writeBuckets", () => {
         computeMsSum: expect.closeTo(record.computeMsSum, 9),
       })),
     );
+  });
+
+  it("replaces a bucket's earlier totals with its later ones, in place", async () => {
+    const [v1] = newModel(1);
+    const start = Date.parse("2026-03-01T11:00:00Z");
+    await writeBuckets(db(), [bucket(v1!, "replica-1", start, latencies(2))]);
+    const [first] = await rowsOf(v1!.modelId);
+    const grown = bucket(v1!, "replica-1", start, latencies(7), { errors: 2, batches: { 1: 7 } });
+    // The same bucket twice in one write: the last totals win.
+    expect(await writeBuckets(db(), [bucket(v1!, "replica-1", start, latencies(5)), grown])).toBe(1);
+    const rows = await rowsOf(v1!.modelId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: first!.id, requests: 7, errors: 2, batchSizes: { "1": 7 } });
   });
 });
 
