@@ -98,6 +98,35 @@ describe("Batcher", () => {
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
   });
 
+  it("starts the next batch before answering the requests of the one that returned", async () => {
+    const events: string[] = [];
+    const session = doublingSession();
+    const run = (feeds: Record<string, HostTensor>) => {
+      events.push(`run ${feeds.x!.dims[0]}`);
+      return session.run(feeds);
+    };
+    const batcher = new Batcher({ batchable: true, run, settings: settings() });
+    const first = batcher.submit(rowsOf([1, 1]), 1, 1000).then(() => events.push("answered the first"));
+    const queued = [2, 3].map((value) => batcher.submit(rowsOf([value, value]), 1, 1000));
+    await Promise.all([first, ...queued]);
+    expect(events).toEqual(["run 1", "run 2", "answered the first"]);
+  });
+
+  it("times out each request after its own timeout, with one timer for all of them", async () => {
+    const session = doublingSession();
+    const batcher = new Batcher({ batchable: false, run: session.run, settings: settings() });
+    const started = performance.now();
+    const running = batcher.submit(rowsOf([1, 1]), 1, 1000);
+    const patient = batcher.submit(rowsOf([2, 2]), 1, 1000);
+    const hurried = batcher.submit(rowsOf([3, 3]), 1, 2);
+    await expect(hurried).rejects.toThrow(/did not finish within 2 ms/);
+    expect(performance.now() - started).toBeLessThan(500);
+    await expect(Promise.all([running, patient])).resolves.toHaveLength(2);
+    const late = batcher.submit(rowsOf([4, 4]), 1, 1);
+    await expect(late).rejects.toThrow(RequestTimeoutError);
+    await batcher.drain();
+  });
+
   it("stops batching a version whose outputs have no batch dimension", async () => {
     const session = doublingSession({ withoutBatchDim: true });
     const batcher = new Batcher({ batchable: true, run: session.run, settings: settings() });

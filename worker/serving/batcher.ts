@@ -2,6 +2,8 @@
  * Dynamic batching for one hosted version. Requests queue while the session is busy; when it is free,
  * everything queued (up to maxBatchSize rows) runs as one `session.run` and the outputs are split
  * back per request. With maxQueueDelayMs > 0 an idle session also waits that long for company.
+ * The next batch starts as soon as a run returns, before that run's requests are answered, so the
+ * session never waits for the HTTP thread to write responses.
  */
 import { RunError } from "./session-client";
 import type { HostTensor, TensorData } from "./tensors";
@@ -31,11 +33,11 @@ export class RequestTimeoutError extends Error {
 interface Entry {
   inputs: Record<string, HostTensor>;
   rows: number;
-  /** Requests merge only when every dimension but the first matches. */
-  shapeKey: string;
   enqueuedAt: number;
+  /** performance.now() after which the request fails with RequestTimeoutError. */
+  deadline: number;
+  timeoutMs: number;
   state: "queued" | "running" | "settled";
-  timer: NodeJS.Timeout;
   resolve: (result: BatchResult) => void;
   reject: (error: Error) => void;
 }
@@ -43,15 +45,21 @@ interface Entry {
 export interface BatcherOptions {
   /** True when every input and output has a dynamic first dimension. */
   batchable: boolean;
-  run: (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>;
+  /** Runs one batch of `rows` rows. */
+  run: (feeds: Record<string, HostTensor>, rows: number) => Promise<Record<string, HostTensor>>;
   settings: BatchSettings;
   onRun?: (rows: number, computeMs: number) => void;
 }
 
-function shapeKeyOf(inputs: Record<string, HostTensor>): string {
-  let key = "";
-  for (const name in inputs) key += `${name}:${inputs[name]!.dims.slice(1).join("x")};`;
-  return key;
+/** Requests merge only when every dimension but the first matches, input by input. */
+function sameRowShape(a: Record<string, HostTensor>, b: Record<string, HostTensor>): boolean {
+  for (const name in a) {
+    const dims = a[name]!.dims;
+    const other = b[name]?.dims;
+    if (!other || other.length !== dims.length) return false;
+    for (let axis = 1; axis < dims.length; axis++) if (dims[axis] !== other[axis]) return false;
+  }
+  return true;
 }
 
 function concatData(parts: TensorData[], total: number): TensorData {
@@ -67,19 +75,27 @@ function concatData(parts: TensorData[], total: number): TensorData {
   return data;
 }
 
-function sliceRows(tensor: HostTensor, fromRow: number, toRow: number): HostTensor {
-  const rowSize = tensor.dims.slice(1).reduce((size, dim) => size * dim, 1);
+function sliceRows(tensor: HostTensor, rowSize: number, fromRow: number, toRow: number): HostTensor {
   const data = Array.isArray(tensor.data)
     ? tensor.data.slice(fromRow * rowSize, toRow * rowSize)
     : tensor.data.subarray(fromRow * rowSize, toRow * rowSize);
-  return { type: tensor.type, dims: [toRow - fromRow, ...tensor.dims.slice(1)], data };
+  const dims = tensor.dims.slice();
+  dims[0] = toRow - fromRow;
+  return { type: tensor.type, dims, data };
 }
+
+const answerNobody = () => {};
 
 export class Batcher {
   private queue: Entry[] = [];
   private queuedRows = 0;
   private running = false;
+  /** The requests of the batch being run (with runOneByOne, all of them until the last has run). */
+  private runningBatch: Entry[] = [];
   private delayTimer: NodeJS.Timeout | undefined;
+  /** One timer for every request's timeout, set for the earliest deadline: cheaper than one per request. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimerAt = Infinity;
   private idleWaiters: (() => void)[] = [];
   private batchable: boolean;
   settings: BatchSettings;
@@ -100,18 +116,20 @@ export class Batcher {
       throw new QueueFullError(`the queue is full (${this.settings.maxQueueSize} requests waiting)`);
     }
     return new Promise((resolve, reject) => {
+      const enqueuedAt = performance.now();
       const entry: Entry = {
         inputs,
         rows,
-        shapeKey: this.batchable ? shapeKeyOf(inputs) : "",
-        enqueuedAt: performance.now(),
+        enqueuedAt,
+        deadline: enqueuedAt + timeoutMs,
+        timeoutMs,
         state: "queued",
-        timer: setTimeout(() => this.expire(entry, timeoutMs), timeoutMs),
         resolve,
         reject,
       };
       this.queue.push(entry);
       this.queuedRows += rows;
+      this.armDeadlineTimer(entry.deadline);
       this.schedule();
     });
   }
@@ -122,14 +140,34 @@ export class Batcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private expire(entry: Entry, timeoutMs: number) {
-    if (entry.state === "settled") return;
+  private armDeadlineTimer(deadline: number) {
+    if (this.deadlineTimer && this.deadlineTimerAt <= deadline) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAt = deadline;
+    // Unreferenced: a pending deadline alone must not keep the process alive.
+    this.deadlineTimer = setTimeout(() => this.expireOverdue(), Math.max(0, deadline - performance.now())).unref();
+  }
+
+  private expireOverdue() {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const entry of [...this.queue, ...this.runningBatch]) {
+      if (entry.state === "settled") continue;
+      if (entry.deadline <= now) this.expire(entry);
+      else next = Math.min(next, entry.deadline);
+    }
+    if (next < Infinity) this.armDeadlineTimer(next);
+  }
+
+  private expire(entry: Entry) {
     if (entry.state === "queued") {
       this.queue.splice(this.queue.indexOf(entry), 1);
       this.queuedRows -= entry.rows;
     }
     entry.state = "settled";
-    entry.reject(new RequestTimeoutError(`the request did not finish within ${timeoutMs} ms`));
+    entry.reject(new RequestTimeoutError(`the request did not finish within ${entry.timeoutMs} ms`));
     this.notifyIdle();
   }
 
@@ -162,7 +200,7 @@ export class Batcher {
     let rows = 0;
     for (const entry of this.queue) {
       const fits = batch.length === 0 || rows + entry.rows <= this.settings.maxBatchSize;
-      if (fits && entry.shapeKey === head.shapeKey) {
+      if (fits && (entry === head || sameRowShape(entry.inputs, head.inputs))) {
         batch.push(entry);
         rows += entry.rows;
       } else {
@@ -178,16 +216,24 @@ export class Batcher {
     if (this.running || this.queue.length === 0) return;
     this.running = true;
     const batch = this.takeBatch();
+    this.runningBatch = batch;
+    let answer = answerNobody;
     try {
-      await this.runBatch(batch);
+      answer = await this.runBatch(batch);
+    } catch (error) {
+      answer = () => this.rejectAll(batch, error as Error);
     } finally {
       this.running = false;
+      this.runningBatch = [];
+      // The next batch goes to the session before this one's requests are answered.
       this.schedule();
+      answer();
       this.notifyIdle();
     }
   }
 
-  private async runBatch(batch: Entry[]) {
+  /** Runs one batch and returns how to answer its requests (the caller decides when). */
+  private async runBatch(batch: Entry[]): Promise<() => void> {
     for (const entry of batch) entry.state = "running";
     const startedAt = performance.now();
     const rows = batch.reduce((sum, entry) => sum + entry.rows, 0);
@@ -207,12 +253,11 @@ export class Batcher {
           );
     let outputs: Record<string, HostTensor>;
     try {
-      outputs = await this.options.run(feeds);
+      outputs = await this.options.run(feeds, rows);
     } catch (error) {
       // One request's values can make a batched run fail; run them one by one so only it fails.
       if (error instanceof RunError && batch.length > 1) return this.runOneByOne(batch);
-      for (const entry of batch) this.settle(entry, (e) => e.reject(error as Error));
-      return;
+      return () => this.rejectAll(batch, error as Error);
     }
     const computeMs = performance.now() - startedAt;
     this.options.onRun?.(rows, computeMs);
@@ -221,34 +266,40 @@ export class Batcher {
       this.batchable = false;
       return this.runOneByOne(batch);
     }
-    let offset = 0;
-    for (const entry of batch) {
-      const from = offset;
-      offset += entry.rows;
-      const own =
-        batch.length === 1
-          ? outputs
-          : Object.fromEntries(
-              Object.entries(outputs).map(([name, tensor]) => [name, sliceRows(tensor, from, offset)]),
-            );
-      this.settle(entry, (e) =>
-        e.resolve({ outputs: own, queueMs: startedAt - e.enqueuedAt, computeMs, batchRows: rows }),
-      );
-    }
+    return () => {
+      const rowSizes: Record<string, number> = {};
+      for (const name in outputs) rowSizes[name] = outputs[name]!.data.length / rows;
+      let offset = 0;
+      for (const entry of batch) {
+        const from = offset;
+        offset += entry.rows;
+        if (entry.state === "settled") continue;
+        let own = outputs;
+        if (batch.length > 1) {
+          own = {};
+          for (const name in outputs) own[name] = sliceRows(outputs[name]!, rowSizes[name]!, from, offset);
+        }
+        entry.state = "settled";
+        entry.resolve({ outputs: own, queueMs: startedAt - entry.enqueuedAt, computeMs, batchRows: rows });
+      }
+    };
   }
 
-  private async runOneByOne(batch: Entry[]) {
+  /** Runs and answers the requests of a batch one at a time; nothing is left to answer after. */
+  private async runOneByOne(batch: Entry[]): Promise<() => void> {
     for (const entry of batch) {
       if (entry.state === "settled") continue;
-      await this.runBatch([entry]);
+      (await this.runBatch([entry]))();
     }
+    return answerNobody;
   }
 
-  private settle(entry: Entry, action: (entry: Entry) => void) {
-    clearTimeout(entry.timer);
-    if (entry.state === "settled") return;
-    entry.state = "settled";
-    action(entry);
+  private rejectAll(batch: Entry[], error: Error) {
+    for (const entry of batch) {
+      if (entry.state === "settled") continue;
+      entry.state = "settled";
+      entry.reject(error);
+    }
   }
 
   private notifyIdle() {

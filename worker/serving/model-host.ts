@@ -3,15 +3,20 @@
  * availability-preserving: a new version is loaded and warmed before its label moves, requests
  * already queued on the old version finish there, and only then is the old session released. A
  * version that fails to load leaves the label where it was.
+ *
+ * Every version gets a session thread. A version measured there to be cheap (a full batch well under
+ * a millisecond) also gets an inline session on the HTTP thread, which then runs its batches: for such
+ * a model the hand-off to the thread and back costs more than the model itself.
  */
-import { access } from "node:fs/promises";
+import { access, stat } from "node:fs/promises";
 import type { Logger } from "@/lib/log";
 import type { Signature, TensorSpec } from "@/lib/registry/schemas";
 import type { DesiredDeployment, DesiredVersion } from "@/lib/serving/deployments";
 import type { DeploymentSettings, ReplicaModel, ServingLabel } from "@/lib/serving/schemas";
 import { Batcher } from "./batcher";
+import { InlineSession } from "./inline-session";
 import { SessionThread } from "./session-client";
-import { isElementType, sampleTensor, type HostTensor } from "./tensors";
+import { hasFixedShape, isElementType, sampleTensor, type HostTensor } from "./tensors";
 
 export interface HostedVersion {
   modelId: string;
@@ -22,6 +27,8 @@ export interface HostedVersion {
   /** Inputs and outputs all have a dynamic first dimension, so requests can be stacked. */
   batchable: boolean;
   batcher: Batcher;
+  /** Batches of up to this many rows run inline on the HTTP thread; 0: all run on the session thread. */
+  inlineRows: number;
   settings: DeploymentSettings;
   loadedAt: Date;
 }
@@ -48,7 +55,17 @@ export interface ModelHostOptions {
   onStateChange?: () => void;
   /** A version that failed to load is tried again after this long (or when its deployment changes). */
   retryFailedAfterMs?: number;
+  /** The longest a batch may hold the HTTP thread when run inline (0: never run inline). */
+  inlineMaxRunMs?: number;
 }
+
+/** Long enough for tiny models' batches, short enough that other requests barely notice. */
+export const INLINE_MAX_RUN_MS = 0.25;
+/** The batch the inline budget is measured with: the default maxBatchSize. */
+const CALIBRATION_ROWS = 32;
+const CALIBRATION_RUNS = 10;
+/** An inline session doubles the model's memory and loads on the HTTP thread: small files only. */
+const INLINE_MAX_MODEL_BYTES = 4 * 1024 ** 2;
 
 const isDynamic = (dim: number | string | undefined) => typeof dim === "string" || (typeof dim === "number" && dim < 0);
 
@@ -59,6 +76,10 @@ export function isBatchable(signature: Signature): boolean {
   );
 }
 
+/** Zero-filled inputs for warm-up and timing runs, `rows` rows deep. */
+const samples = (signature: Signature, rows: number): Record<string, HostTensor> =>
+  Object.fromEntries(signature.inputs.map((spec) => [spec.name, sampleTensor(spec, rows)]));
+
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export class ModelHost {
@@ -67,7 +88,7 @@ export class ModelHost {
   private readonly hosted = new Map<string, HostedVersion>();
   private readonly loading = new Map<string, { since: Date }>();
   private readonly failed = new Map<string, { message: string; at: Date }>();
-  private readonly threads = new Map<HostedVersion, SessionThread>();
+  private readonly sessions = new Map<HostedVersion, { thread: SessionThread; inline: InlineSession | null }>();
   private readonly retiring = new Set<Promise<void>>();
   private synced = false;
   private closed = false;
@@ -233,7 +254,7 @@ export class ModelHost {
       this.hosted.set(wanted.versionId, hosted);
       this.failed.delete(wanted.versionId);
       log.info(
-        { ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable },
+        { ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable, inlineRows: hosted.inlineRows },
         "version loaded and warmed",
       );
     } catch (error) {
@@ -266,15 +287,13 @@ export class ModelHost {
       },
     );
     try {
-      const sample: Record<string, HostTensor> = Object.fromEntries(
-        wanted.signature.inputs.map((spec) => [spec.name, sampleTensor(spec)]),
-      );
-      await thread.run(sample);
+      await thread.run(samples(wanted.signature, 1));
     } catch (error) {
       await thread.close();
       throw new Error(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
     }
     const batchable = isBatchable(wanted.signature);
+    const inline = await this.inlineSession(thread, wanted.signature, modelPath);
     const hosted: HostedVersion = {
       modelId: deployment.modelId,
       modelName: deployment.modelName,
@@ -282,26 +301,73 @@ export class ModelHost {
       version: wanted.version,
       signature: wanted.signature,
       batchable,
+      inlineRows: inline?.maxRows ?? 0,
       settings: deployment.settings,
       loadedAt: new Date(),
       batcher: new Batcher({
         batchable,
         settings: deployment.settings,
-        run: (feeds) => thread.run(feeds),
+        run: (feeds, rows) => (inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds)),
         onRun: (rows, computeMs) => this.options.onBatch?.(hosted, rows, computeMs),
       }),
     };
-    this.threads.set(hosted, thread);
+    this.sessions.set(hosted, { thread, inline });
     return hosted;
+  }
+
+  /**
+   * An inline session for a version cheap enough to run on the HTTP thread, or null. Runs timed on
+   * its session thread decide: one row, then (if that fits) a full batch, best of a few runs. They
+   * only predict real requests when rows have a fixed shape. The file must be small, as the inline
+   * session loads on the HTTP thread.
+   */
+  private async inlineSession(
+    thread: SessionThread,
+    signature: Signature,
+    modelPath: string,
+  ): Promise<InlineSession | null> {
+    const budgetMs = this.options.inlineMaxRunMs ?? INLINE_MAX_RUN_MS;
+    const batchable = isBatchable(signature);
+    if (budgetMs <= 0 || !signature.inputs.every((spec) => hasFixedShape(spec, batchable ? 1 : 0))) return null;
+    /** Best time of a few runs of `rows` rows; the first runs of a thread are slow (cold code). */
+    const bestRunMs = async (rows: number, runs: number) => {
+      let best = Infinity;
+      // A run far over the budget says enough: a heavy model is not timed again and again.
+      for (let run = 0; run < runs; run++) {
+        best = Math.min(best, (await thread.timedRun(samples(signature, rows))).ms);
+        if (best > 10 * budgetMs) break;
+      }
+      return best;
+    };
+    try {
+      if ((await stat(modelPath)).size > INLINE_MAX_MODEL_BYTES) return null;
+      if ((await bestRunMs(1, CALIBRATION_RUNS)) > budgetMs) return null;
+      const rows = batchable ? CALIBRATION_ROWS : 1;
+      const bestMs = await bestRunMs(rows, CALIBRATION_RUNS);
+      if (bestMs > budgetMs) return null;
+      const maxRows = batchable ? Math.floor((rows * budgetMs) / Math.max(bestMs, 0.001)) : 1;
+      const loadStartedAt = performance.now();
+      const inline = await InlineSession.load(modelPath, maxRows);
+      // The first run allocates; better here than in a request.
+      await inline.run(samples(signature, 1)).catch(async (error: unknown) => {
+        await inline.release();
+        throw error;
+      });
+      this.options.log.debug({ ms: performance.now() - loadStartedAt, bestMs, maxRows }, "inline session ready");
+      return inline;
+    } catch (error) {
+      this.options.log.warn({ err: error }, "could not run the version inline; its session thread runs every batch");
+      return null;
+    }
   }
 
   private retire(hosted: HostedVersion): void {
     this.hosted.delete(hosted.versionId);
-    const thread = this.threads.get(hosted);
-    this.threads.delete(hosted);
+    const sessions = this.sessions.get(hosted);
+    this.sessions.delete(hosted);
     const retiring = hosted.batcher
       .drain()
-      .then(() => thread?.close())
+      .then(() => Promise.all([sessions?.thread.close(), sessions?.inline?.release()]))
       .then(() => this.options.log.info({ model: hosted.modelName, version: hosted.version }, "version released"))
       .finally(() => this.retiring.delete(retiring));
     this.retiring.add(retiring);

@@ -70,7 +70,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     intraOpThreads: options.intraOpThreads,
     log,
     onBatch: (hosted, rows) => {
-      metrics.recordBatch(hosted.modelName, String(hosted.version), rows);
+      metrics.forVersion(hosted).batch(rows);
       recorder.recordBatch({ modelId: hosted.modelId, versionId: hosted.versionId, version: hosted.version, rows });
     },
     // State changes reach the dashboard quickly, coalesced when several happen together.

@@ -79,16 +79,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    req.on("data", (chunk: Buffer) => {
+      if (size > limit) return; // refused already; the rest is dropped
       size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
+      if (size > limit) reject(tooLarge(limit));
+      else chunks.push(chunk);
+    });
     req.on("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on("error", reject);
   });
@@ -102,7 +98,8 @@ const tooLarge = (limit: number) =>
 function parseJson(body: Buffer): unknown {
   if (body.length === 0) throw new HttpError(400, "the request body is empty; send a JSON object");
   try {
-    return JSON.parse(body.toString("utf8"));
+    // Without arguments, toString goes straight to UTF-8 decoding.
+    return JSON.parse(body.toString());
   } catch (error) {
     throw new HttpError(400, `malformed JSON: ${(error as Error).message}`);
   }
@@ -111,28 +108,31 @@ function parseJson(body: Buffer): unknown {
 export function createServingHandler(options: ServingHandlerOptions) {
   const { host, metrics, recorder, log } = options;
 
-  function send(exchange: Exchange, status: number, body: unknown, headers: Record<string, string> = {}) {
+  /** Answers with a JSON body given as text (inference responses are written as text directly). */
+  function sendJson(exchange: Exchange, status: number, payload: string, headers?: Record<string, string>) {
     const { res } = exchange;
     if (res.headersSent) return;
-    const payload = JSON.stringify(body);
-    res.writeHead(status, {
+    const common = {
       "content-type": "application/json",
       "content-length": Buffer.byteLength(payload),
       "x-request-id": exchange.requestId,
-      ...headers,
-    });
+    };
+    res.writeHead(status, headers ? { ...common, ...headers } : common);
     res.end(payload);
-    if (headers.connection === "close") res.once("finish", () => exchange.req.destroy());
+    if (headers?.connection === "close") res.once("finish", () => exchange.req.destroy());
     record(exchange, status);
   }
+
+  const send = (exchange: Exchange, status: number, body: unknown, headers?: Record<string, string>) =>
+    sendJson(exchange, status, JSON.stringify(body), headers);
 
   function record(exchange: Exchange, status: number) {
     const { hosted, timing, protocol } = exchange;
     if (!protocol || !hosted) return;
     const latencyMs = performance.now() - exchange.startedAt;
-    const version = String(hosted.version);
-    metrics.recordRequest(hosted.modelName, version, protocol, status, latencyMs / 1000);
-    if (timing) metrics.recordTimings(hosted.modelName, version, timing.queueMs / 1000, timing.computeMs / 1000);
+    const series = metrics.forVersion(hosted);
+    series.request(protocol, status, latencyMs / 1000);
+    if (timing) series.timings(timing.queueMs / 1000, timing.computeMs / 1000);
     recorder?.recordRequest({
       modelId: hosted.modelId,
       versionId: hosted.versionId,
@@ -162,7 +162,8 @@ export function createServingHandler(options: ServingHandlerOptions) {
     const hosted = exchange.hosted!;
     const ordered = checkInputs(hosted.signature.inputs, provided, v2Type);
     const rows = hosted.batchable ? ordered[0]!.dims[0]! : 1;
-    const feeds = Object.fromEntries(hosted.signature.inputs.map((spec, index) => [spec.name, ordered[index]!]));
+    const feeds: Record<string, HostTensor> = {};
+    hosted.signature.inputs.forEach((spec, index) => (feeds[spec.name] = ordered[index]!));
     exchange.timing = await hosted.batcher.submit(feeds, rows, hosted.settings.requestTimeoutMs);
     options.predictions?.record(hosted, exchange.requestId, exchange.timing.outputs, rows);
     return exchange.timing.outputs;
@@ -182,7 +183,7 @@ export function createServingHandler(options: ServingHandlerOptions) {
       if (request.id !== undefined) exchange.requestId = request.id;
       const selected = selectOutputs(exchange.hosted.signature.outputs, request.outputNames);
       const outputs = await infer(exchange, request.inputs);
-      return send(exchange, 200, v2Response(exchange.hosted, exchange.requestId, outputs, selected));
+      return sendJson(exchange, 200, v2Response(exchange.hosted, exchange.requestId, outputs, selected));
     }
     if (method !== "GET") throw new HttpError(405, `use GET for ${exchange.req.url}`);
     const hosted = host.resolve(name, target);
@@ -203,7 +204,7 @@ export function createServingHandler(options: ServingHandlerOptions) {
       exchange.hosted = host.resolve(name, target);
       const request = parseTfRequest(parseJson(body), exchange.hosted.signature.inputs);
       const outputs = await infer(exchange, request.inputs);
-      return send(exchange, 200, tfResponse(request, outputs, exchange.hosted.signature.outputs));
+      return sendJson(exchange, 200, tfResponse(request, outputs, exchange.hosted.signature.outputs));
     }
     if (method !== "GET") throw new HttpError(405, `use GET for ${exchange.req.url}`);
     if (action === "/metadata") return send(exchange, 200, tfModelMetadata(host.resolve(name, target)));
@@ -235,8 +236,8 @@ export function createServingHandler(options: ServingHandlerOptions) {
       case "/v2":
         return send(exchange, 200, { name: "modelyard", version: options.serverVersion, extensions: [] });
       case "/metrics": {
-        const text = await metrics.registry.metrics();
-        exchange.res.writeHead(200, { "content-type": metrics.registry.contentType });
+        const text = await metrics.text();
+        exchange.res.writeHead(200, { "content-type": metrics.contentType });
         return exchange.res.end(text);
       }
       default:

@@ -13,8 +13,15 @@ export type ThreadRequest = { id: number; feeds: Record<string, HostTensor> };
 export type ThreadReply =
   | { type: "loaded" }
   | { type: "load-failed"; message: string }
-  | { type: "result"; id: number; outputs: Record<string, HostTensor> }
+  /** `ms`: how long the run took on the thread. */
+  | { type: "result"; id: number; outputs: Record<string, HostTensor>; ms: number }
   | { type: "error"; id: number; message: string };
+
+/** A run's outputs and how long it took on the session thread, without the trips there and back. */
+export interface TimedRun {
+  outputs: Record<string, HostTensor>;
+  ms: number;
+}
 
 /** onnxruntime refused to run the request (e.g. a value out of range for the graph). */
 export class RunError extends Error {
@@ -49,10 +56,7 @@ function transferable(feeds: Record<string, HostTensor>): ArrayBuffer[] {
 /** The main thread's handle on a session thread: one model version, runs in order. */
 export class SessionThread {
   private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve: (outputs: Record<string, HostTensor>) => void; reject: (error: Error) => void }
-  >();
+  private readonly pending = new Map<number, { resolve: (run: TimedRun) => void; reject: (error: Error) => void }>();
   private exitError: Error | null = null;
 
   private constructor(private readonly worker: Worker) {
@@ -60,7 +64,7 @@ export class SessionThread {
       if (reply.type !== "result" && reply.type !== "error") return;
       const waiter = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if (reply.type === "result") waiter?.resolve(reply.outputs);
+      if (reply.type === "result") waiter?.resolve(reply);
       else waiter?.reject(new RunError(reply.message));
     });
     const fail = (error: Error) => {
@@ -108,6 +112,10 @@ export class SessionThread {
   }
 
   run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    return this.timedRun(feeds).then((run) => run.outputs);
+  }
+
+  timedRun(feeds: Record<string, HostTensor>): Promise<TimedRun> {
     if (this.exitError) return Promise.reject(this.exitError);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

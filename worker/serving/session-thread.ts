@@ -4,20 +4,12 @@
  * thread answering (and parsing the next requests) while a model loads or computes.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { InferenceSession, Tensor } from "onnxruntime-node";
-import type { HostTensor } from "./tensors";
+import { createSession, runSession } from "./onnx-session";
 import type { SessionThreadData, ThreadReply, ThreadRequest } from "./session-client";
+import type { HostTensor } from "./tensors";
 
 const port = parentPort!;
 const { modelPath, intraOpThreads } = workerData as SessionThreadData;
-
-function toTensor(tensor: HostTensor): Tensor {
-  return new Tensor(tensor.type, tensor.data, tensor.dims);
-}
-
-function toHost(tensor: Tensor): HostTensor {
-  return { type: tensor.type as HostTensor["type"], dims: [...tensor.dims], data: tensor.data as HostTensor["data"] };
-}
 
 function transferList(tensors: HostTensor[]): ArrayBuffer[] {
   return tensors.flatMap((tensor) => (Array.isArray(tensor.data) ? [] : [tensor.data.buffer as ArrayBuffer]));
@@ -26,19 +18,13 @@ function transferList(tensors: HostTensor[]): ArrayBuffer[] {
 const send = (reply: ThreadReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
 try {
-  const session = await InferenceSession.create(modelPath, {
-    ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
-    interOpNumThreads: 1,
-    graphOptimizationLevel: "all",
-    // Spinning idle threads burn the cores the HTTP thread needs between batches.
-    extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
-  });
+  const session = await createSession(modelPath, intraOpThreads);
   port.on("message", (request: ThreadRequest) => {
-    const feeds = Object.fromEntries(Object.entries(request.feeds).map(([name, tensor]) => [name, toTensor(tensor)]));
-    session.run(feeds).then(
-      (results) => {
-        const outputs = Object.fromEntries(Object.entries(results).map(([name, tensor]) => [name, toHost(tensor)]));
-        send({ type: "result", id: request.id, outputs }, transferList(Object.values(outputs)));
+    const startedAt = performance.now();
+    runSession(session, request.feeds).then(
+      (outputs) => {
+        const ms = performance.now() - startedAt;
+        send({ type: "result", id: request.id, outputs, ms }, transferList(Object.values(outputs)));
       },
       (error: unknown) => send({ type: "error", id: request.id, message: errorMessage(error) }),
     );

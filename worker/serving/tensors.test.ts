@@ -5,10 +5,9 @@ import {
   checkInputs,
   flattenNested,
   fromHalfBits,
-  nestValues,
   sampleTensor,
+  tensorJson,
   toHalfBits,
-  toJsonValues,
   toTensorData,
   type HostTensor,
 } from "./tensors";
@@ -97,15 +96,21 @@ describe("toTensorData", () => {
     expect(() => toTensorData("float64", [null], "x")).toThrow(/element 0 is null, expected a number/);
   });
 
-  it("turns tensors back into JSON values and nesting", () => {
-    const bools: HostTensor = { type: "bool", dims: [2], data: Uint8Array.from([1, 0]) };
-    expect(toJsonValues(bools)).toEqual([true, false]);
-    const halves: HostTensor = { type: "float16", dims: [1], data: Uint16Array.from([0x3c00]) };
-    expect(toJsonValues(halves)).toEqual([1]);
-    expect(nestValues([1, 2, 3, 4, 5, 6], [2, 3])).toEqual([
-      [1, 2, 3],
-      [4, 5, 6],
-    ]);
+  it("writes tensors back as the JSON text JSON.stringify gives for their values", () => {
+    const json = (type: HostTensor["type"], data: HostTensor["data"], dims: number[], offset?: number) =>
+      tensorJson({ type, dims: [data.length], data }, dims, offset);
+    expect(json("float32", Float32Array.from([1.5, NaN, -Infinity, -0, 0.1]), [5])).toBe(
+      JSON.stringify([1.5, null, null, 0, Math.fround(0.1)]),
+    );
+    expect(json("bool", Uint8Array.from([1, 0]), [2])).toBe("[true,false]");
+    expect(json("float16", Uint16Array.from([0x3c00, 0x7c00]), [2])).toBe("[1,null]");
+    expect(json("int64", BigInt64Array.from([-(2n ** 40n), 7n]), [2])).toBe(JSON.stringify([-(2 ** 40), 7]));
+    expect(json("string", ['a "quoted" word', "é"], [2])).toBe(JSON.stringify(['a "quoted" word', "é"]));
+    const six = Int32Array.from([1, 2, 3, 4, 5, 6]);
+    expect(json("int32", six, [2, 3])).toBe("[[1,2,3],[4,5,6]]");
+    expect(json("int32", six, [3], 3)).toBe("[4,5,6]");
+    expect(json("int32", six, [], 5)).toBe("6");
+    expect(json("int32", six, [2, 0])).toBe("[[],[]]");
   });
 });
 

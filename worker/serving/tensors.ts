@@ -101,10 +101,11 @@ const INTEGER_RANGE: Partial<Record<ElementType, [number, number]>> = {
 };
 
 /** Signature shapes name dynamic dimensions ("batch", "?"); those are -1 in the protocols. */
-export const protocolShape = (shape: (number | string)[]): number[] =>
-  shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : -1));
+const isFixed = (dim: number | string): dim is number => typeof dim === "number" && dim >= 0;
 
-export const elementCount = (dims: number[]): number => dims.reduce((count, dim) => count * dim, 1);
+export const protocolShape = (shape: (number | string)[]): number[] => shape.map((dim) => (isFixed(dim) ? dim : -1));
+
+export const elementCount = (dims: readonly number[]): number => dims.reduce((count, dim) => count * dim, 1);
 
 export const describeShape = (dims: (number | string)[]): string => `[${dims.join(", ")}]`;
 
@@ -124,27 +125,34 @@ export function flattenNested(value: unknown, what: string): { values: unknown[]
     return { values: value, dims };
   }
   const values: unknown[] = [];
-  // The path of indices is kept as numbers and only spelled out for an error message.
-  const trail: number[] = [];
-  const where = () => `${what}${trail.map((index) => `[${index}]`).join("")}`;
-  const walk = (node: unknown, depth: number) => {
-    if (depth === dims.length) {
-      if (Array.isArray(node)) throw new InvalidInput(`${what} is ragged: ${where()} is nested deeper than the rest`);
-      values.push(node);
-      return;
-    }
-    if (!Array.isArray(node) || node.length !== dims[depth]) {
-      const length = Array.isArray(node) ? node.length : "not a list";
-      throw new InvalidInput(`${what} is ragged: ${where()} has ${length} elements where ${dims[depth]} were expected`);
-    }
-    for (let index = 0; index < node.length; index++) {
-      trail.push(index);
-      walk(node[index], depth + 1);
-      trail.pop();
-    }
-  };
-  walk(value, 0);
+  collectNested(value, 0, dims, values, [], what);
   return { values, dims };
+}
+
+/** Where in a nested list an element is, spelled out only for an error message. */
+const pathOf = (what: string, trail: number[]) => `${what}${trail.map((index) => `[${index}]`).join("")}`;
+
+/** Appends the values of a nested list, checking it is as deep and wide everywhere as `dims` says. */
+function collectNested(node: unknown, depth: number, dims: number[], values: unknown[], trail: number[], what: string) {
+  if (!Array.isArray(node) || node.length !== dims[depth]) {
+    const length = Array.isArray(node) ? node.length : "not a list";
+    throw new InvalidInput(
+      `${what} is ragged: ${pathOf(what, trail)} has ${length} elements where ${dims[depth]} were expected`,
+    );
+  }
+  const innermost = depth === dims.length - 1;
+  for (let index = 0; index < node.length; index++) {
+    const child: unknown = node[index];
+    if (!innermost) {
+      trail.push(index);
+      collectNested(child, depth + 1, dims, values, trail, what);
+      trail.pop();
+    } else if (Array.isArray(child)) {
+      throw new InvalidInput(`${what} is ragged: ${pathOf(what, [...trail, index])} is nested deeper than the rest`);
+    } else {
+      values.push(child);
+    }
+  }
 }
 
 const scratchFloat = new Float32Array(1);
@@ -260,22 +268,60 @@ export function toTensorData(type: ElementType, values: unknown[], what: string)
   }
 }
 
-/** Plain JSON values of a tensor's data (int64 beyond 2^53 loses precision, as JSON numbers do). */
-export function toJsonValues(tensor: HostTensor): (number | boolean | string)[] {
-  const { data, type } = tensor;
-  if (type === "bool") return Array.from(data as Uint8Array, (value) => value !== 0);
-  if (type === "float16") return Array.from(data as Uint16Array, fromHalfBits);
-  if (Array.isArray(data)) return data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number);
-  return Array.from(data as ArrayLike<number>);
+/** How one element is spelled in JSON (int64 beyond 2^53 loses precision, as JSON numbers do). */
+function elementJson(type: ElementType, data: TensorData, index: number): string {
+  switch (type) {
+    case "string":
+      return JSON.stringify((data as string[])[index]);
+    case "bool":
+      return (data as Uint8Array)[index] ? "true" : "false";
+    case "float16":
+      return numberJson(fromHalfBits((data as Uint16Array)[index]!));
+    case "int64":
+    case "uint64":
+      return numberJson(Number((data as BigInt64Array | BigUint64Array)[index]));
+    default:
+      return numberJson((data as PlainNumbers)[index]!);
+  }
 }
 
-/** Rebuilds nesting from flat values, for TF Serving's responses. */
-export function nestValues<T>(values: T[], dims: number[], offset = 0): T | unknown[] {
-  if (dims.length === 0) return values[offset]!;
-  const [first, ...rest] = dims;
-  const stride = elementCount(rest);
-  return Array.from({ length: first! }, (_, index) => nestValues(values, rest, offset + index * stride));
+type PlainNumbers = Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>;
+
+const numberJson = (value: number): string => (Number.isFinite(value) ? String(value) : "null");
+
+/** Element types whose typed array holds the values themselves (not bits, bytes for booleans or bigints). */
+const holdsPlainNumbers = (type: ElementType) =>
+  type !== "string" && type !== "bool" && type !== "float16" && type !== "int64" && type !== "uint64";
+
+/**
+ * JSON text of a tensor's values from element `offset` on, nested by `dims` (row-major): the text
+ * JSON.stringify gives for the same values, written straight into one string because a response is
+ * built for every request. Pass `[count]` for a flat list, `[]` for a single value.
+ */
+export function tensorJson(tensor: HostTensor, dims: readonly number[], offset = 0): string {
+  const { type, data } = tensor;
+  if (dims.length === 0) return elementJson(type, data, offset);
+  let text = "[";
+  if (dims.length === 1) {
+    const end = offset + dims[0]!;
+    if (holdsPlainNumbers(type)) {
+      for (let index = offset; index < end; index++) {
+        if (index > offset) text += ",";
+        text += numberJson((data as PlainNumbers)[index]!);
+      }
+    } else {
+      for (let index = offset; index < end; index++)
+        text += (index > offset ? "," : "") + elementJson(type, data, index);
+    }
+    return `${text}]`;
+  }
+  const inner = dims.slice(1);
+  const stride = elementCount(inner);
+  for (let index = 0; index < dims[0]!; index++) {
+    if (index > 0) text += ",";
+    text += tensorJson(tensor, inner, offset + index * stride);
+  }
+  return `${text}]`;
 }
 
 export interface CheckedInput {
@@ -299,8 +345,10 @@ export function checkInputs(
       );
     }
   }
-  const namedDims = new Map<string, { size: number; input: string }>();
-  return specs.map((spec) => {
+  // Loops rather than callbacks: this runs for every request.
+  let namedDims: Map<string, { size: number; input: string }> | undefined;
+  const ordered: HostTensor[] = [];
+  for (const spec of specs) {
     const tensor = provided.get(spec.name);
     if (!tensor) {
       throw new InvalidInput(
@@ -312,33 +360,41 @@ export function checkInputs(
         `input '${spec.name}' has type ${describeType(tensor.type)} but the model expects ${describeType(spec.dtype)}`,
       );
     }
-    const mismatch = () =>
-      new InvalidInput(
-        `input '${spec.name}' has shape ${describeShape(tensor.dims)} but the model expects ${describeShape(spec.shape)}`,
-      );
-    if (tensor.dims.length !== spec.shape.length) throw mismatch();
-    spec.shape.forEach((dim, axis) => {
+    if (tensor.dims.length !== spec.shape.length) throw shapeMismatch(spec, tensor);
+    for (let axis = 0; axis < spec.shape.length; axis++) {
+      const dim = spec.shape[axis]!;
       const size = tensor.dims[axis]!;
-      if (typeof dim === "number" && dim >= 0 && size !== dim) throw mismatch();
-      if (typeof dim === "string" && dim !== "?") {
+      if (typeof dim === "number") {
+        if (dim >= 0 && size !== dim) throw shapeMismatch(spec, tensor);
+      } else if (dim !== "?") {
+        namedDims ??= new Map();
         const seen = namedDims.get(dim);
-        if (seen && seen.size !== size) {
+        if (!seen) namedDims.set(dim, { size, input: spec.name });
+        else if (seen.size !== size) {
           throw new InvalidInput(
             `dimension '${dim}' is ${seen.size} in input '${seen.input}' but ${size} in input '${spec.name}'`,
           );
         }
-        namedDims.set(dim, { size, input: spec.name });
       }
-    });
-    return tensor;
-  });
+    }
+    ordered.push(tensor);
+  }
+  return ordered;
 }
 
-/** A zero-filled input for warm-up runs: dynamic dimensions become 1. */
-export function sampleTensor(spec: TensorSpec): HostTensor {
+const shapeMismatch = (spec: TensorSpec, tensor: HostTensor) =>
+  new InvalidInput(
+    `input '${spec.name}' has shape ${describeShape(tensor.dims)} but the model expects ${describeShape(spec.shape)}`,
+  );
+
+/** Every dimension from `fromAxis` on is fixed (from 1: rows of any request have the same shape). */
+export const hasFixedShape = (spec: TensorSpec, fromAxis = 0): boolean => spec.shape.slice(fromAxis).every(isFixed);
+
+/** A zero-filled input for warm-up runs: a dynamic first dimension becomes `rows`, other dynamic ones 1. */
+export function sampleTensor(spec: TensorSpec, rows = 1): HostTensor {
   if (!isElementType(spec.dtype))
     throw new Error(`input '${spec.name}' has type ${spec.dtype}, which serving does not support`);
-  const dims = spec.shape.map((dim) => (typeof dim === "number" && dim >= 0 ? dim : 1));
+  const dims = spec.shape.map((dim, axis) => (isFixed(dim) ? dim : axis === 0 ? rows : 1));
   const count = elementCount(dims);
   const zero = spec.dtype === "string" ? "" : spec.dtype === "bool" ? false : 0;
   return { type: spec.dtype, dims, data: toTensorData(spec.dtype, new Array<unknown>(count).fill(zero), spec.name) };

@@ -12,7 +12,7 @@ import {
   flattenNested,
   isElementType,
   protocolShape,
-  toJsonValues,
+  tensorJson,
   toTensorData,
   type HostTensor,
 } from "../tensors";
@@ -93,21 +93,20 @@ export function selectOutputs(specs: TensorSpec[], requested: string[] | null): 
   });
 }
 
+/** The response body as JSON text (see tensorJson: it is built for every request). */
 export function v2Response(
   hosted: HostedVersion,
   id: string,
   outputs: Record<string, HostTensor>,
   selected: TensorSpec[],
-) {
-  return {
-    model_name: hosted.modelName,
-    model_version: String(hosted.version),
-    id,
-    outputs: selected.map((spec) => {
-      const tensor = outputs[spec.name]!;
-      return { name: spec.name, datatype: V2_DATATYPE[tensor.type], shape: tensor.dims, data: toJsonValues(tensor) };
-    }),
-  };
+): string {
+  const tensors = selected.map((spec) => {
+    const tensor = outputs[spec.name]!;
+    const data = tensorJson(tensor, [tensor.data.length]);
+    return `{"name":${JSON.stringify(spec.name)},"datatype":"${V2_DATATYPE[tensor.type]}","shape":[${tensor.dims.join(",")}],"data":${data}}`;
+  });
+  const head = `{"model_name":${JSON.stringify(hosted.modelName)},"model_version":"${hosted.version}"`;
+  return `${head},"id":${JSON.stringify(id)},"outputs":[${tensors.join(",")}]}`;
 }
 
 const tensorMetadata = (spec: TensorSpec) => ({

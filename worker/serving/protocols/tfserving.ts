@@ -10,9 +10,9 @@ import {
   TF_DTYPE,
   flattenNested,
   isElementType,
-  nestValues,
+  elementCount,
   protocolShape,
-  toJsonValues,
+  tensorJson,
   toTensorData,
   type ElementType,
   type HostTensor,
@@ -109,22 +109,17 @@ export function parseTfRequest(body: unknown, specs: TensorSpec[]): TfRequest {
   throw new InvalidInput("the request needs 'instances' (row format) or 'inputs' (columnar format)");
 }
 
-function rowValues(tensor: HostTensor, row: number): unknown {
-  const inner = tensor.dims.slice(1);
-  const size = inner.reduce((count, dim) => count * dim, 1);
-  const values = toJsonValues({ ...tensor, data: sliceData(tensor, row * size, (row + 1) * size), dims: inner });
-  return nestValues(values, inner);
+/** One value per output, named, or the only output's value alone (TF Serving's shape for both formats). */
+function outputsJson(names: string[], outputs: Record<string, HostTensor>, json: (tensor: HostTensor) => string) {
+  if (names.length === 1) return json(outputs[names[0]!]!);
+  return `{${names.map((name) => `${JSON.stringify(name)}:${json(outputs[name]!)}`).join(",")}}`;
 }
 
-function sliceData(tensor: HostTensor, from: number, to: number): HostTensor["data"] {
-  return Array.isArray(tensor.data) ? tensor.data.slice(from, to) : tensor.data.subarray(from, to);
-}
-
-export function tfResponse(request: TfRequest, outputs: Record<string, HostTensor>, specs: TensorSpec[]) {
+/** The response body as JSON text (see tensorJson: it is built for every request). */
+export function tfResponse(request: TfRequest, outputs: Record<string, HostTensor>, specs: TensorSpec[]): string {
   const names = specs.map((spec) => spec.name);
   if (request.format === "columnar") {
-    const nested = (name: string) => nestValues(toJsonValues(outputs[name]!), outputs[name]!.dims);
-    return { outputs: names.length === 1 ? nested(names[0]!) : Object.fromEntries(names.map((n) => [n, nested(n)])) };
+    return `{"outputs":${outputsJson(names, outputs, (tensor) => tensorJson(tensor, tensor.dims))}}`;
   }
   for (const name of names) {
     if (outputs[name]!.dims[0] !== request.rows) {
@@ -133,12 +128,16 @@ export function tfResponse(request: TfRequest, outputs: Record<string, HostTenso
       );
     }
   }
-  const predictions = Array.from({ length: request.rows }, (_, row) =>
-    names.length === 1
-      ? rowValues(outputs[names[0]!]!, row)
-      : Object.fromEntries(names.map((name) => [name, rowValues(outputs[name]!, row)])),
-  );
-  return { predictions };
+  const predictions: string[] = [];
+  for (let row = 0; row < request.rows; row++) {
+    predictions.push(
+      outputsJson(names, outputs, (tensor) => {
+        const inner = tensor.dims.slice(1);
+        return tensorJson(tensor, inner, row * elementCount(inner));
+      }),
+    );
+  }
+  return `{"predictions":[${predictions.join(",")}]}`;
 }
 
 const TF_STATE = { READY: "AVAILABLE", LOADING: "LOADING", FAILED: "END" } as const;
