@@ -83,7 +83,6 @@ export function datasetNameFromFile(filename: string): string {
   return base || "dataset";
 }
 
-
 /** `base`, or `base-2`, `base-3`, ... whichever is free first. */
 async function freeName(tx: Tx, modelId: string, base: string): Promise<string> {
   const rows = await tx.dataset.findMany({ where: { modelId, name: { startsWith: base } }, select: { name: true } });

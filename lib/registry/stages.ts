@@ -6,7 +6,6 @@ import { isUniqueViolation, getVersion, versionNotFound } from "./versions";
 import { notFound } from "@/lib/errors";
 import type { StageName, TransitionInput, VersionDetail } from "./schemas";
 
-
 export const STAGE_LABEL: Record<StageName, string> = {
   NONE: "None",
   STAGING: "Staging",
