@@ -3,6 +3,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { mulberry32, randomMlp } from "@/lib/onnx";
+import { DEFAULT_DEPLOYMENT_SETTINGS } from "@/lib/serving/schemas";
 import { startProcess, waitForHttp, type ChildEnv, type ManagedProcess } from "../scripts/lib/platform";
 import { findFreePort } from "../scripts/lib/services";
 import { runLoad, type MeasuredLoad } from "./lib/load";
@@ -40,6 +41,8 @@ import { fixed, markdownTable, median } from "./lib/stats";
  *   --intra-op N        SERVING_INTRA_OP_THREADS of the replica, also used for (a) and (c) (default 1)
  *   --queue-delay-ms X  maxQueueDelayMs of both deployments (default 0)
  *   --max-batch N       maxBatchSize of both deployments (default 32)
+ *   --prediction-sample-rate R  predictionSampleRate of both deployments, the share of requests whose
+ *                       predictions are logged to Postgres (default: the platform's default, 1)
  *   --sweep             instead of the comparison: the replica (V2) under every combination of
  *                       --sweep-intra-op (default 0,1,2) and --sweep-delay-ms (default 0,1,2)
  *   --quick             3-s runs, one round: a smoke run
@@ -59,6 +62,9 @@ const DEFAULT_QUEUE_DELAY_MS = 0;
 const intraOp = numberFlag("intra-op", DEFAULT_INTRA_OP, { allowZero: true });
 const queueDelayMs = numberFlag("queue-delay-ms", DEFAULT_QUEUE_DELAY_MS, { allowZero: true });
 const maxBatch = numberFlag("max-batch", 32);
+const predictionSampleRate = numberFlag("prediction-sample-rate", DEFAULT_DEPLOYMENT_SETTINGS.predictionSampleRate, {
+  allowZero: true,
+});
 const sweep = hasFlag("sweep");
 const sweepIntraOp = numberListFlag("sweep-intra-op", [0, 1, 2], { allowZero: true });
 const sweepDelays = numberListFlag("sweep-delay-ms", [0, 1, 2], { allowZero: true });
@@ -214,7 +220,9 @@ async function digitsRow(): Promise<number[]> {
  * Registers both models through the registry (upload, the real validate job run here, promotion to
  * Production, which creates the deployment) and applies the batching settings.
  */
-async function registerModels(models: BenchModel[], settings: { maxBatchSize: number; maxQueueDelayMs: number }) {
+type BenchSettings = { maxBatchSize: number; maxQueueDelayMs: number; predictionSampleRate: number };
+
+async function registerModels(models: BenchModel[], settings: BenchSettings) {
   const { createModel, createVersionFromUpload, transitionStage } = await import("@/lib/registry");
   const { db } = await import("@/lib/db");
   const { log } = await import("@/lib/log");
@@ -252,7 +260,7 @@ async function registerModels(models: BenchModel[], settings: { maxBatchSize: nu
   await applySettings(models, settings);
 }
 
-async function applySettings(models: BenchModel[], settings: { maxBatchSize: number; maxQueueDelayMs: number }) {
+async function applySettings(models: BenchModel[], settings: BenchSettings) {
   const { updateDeploymentSettings } = await import("@/lib/serving/deployments");
   for (const model of models) await updateDeploymentSettings(model.name, settings);
 }
@@ -444,7 +452,7 @@ function header(title: string) {
 // --- The comparison --------------------------------------------------------------------------------
 
 async function comparison(bench: BenchEnvironment, models: BenchModel[], teardown: Teardown) {
-  const settings = { maxBatchSize: maxBatch, maxQueueDelayMs: queueDelayMs };
+  const settings = { maxBatchSize: maxBatch, maxQueueDelayMs: queueDelayMs, predictionSampleRate };
   await registerModels(models, settings);
   const replica = await startServingReplica(bench, intraOp, models);
   teardown.add("stop the serving replica", () => replica.process.stop());
@@ -534,7 +542,7 @@ function printComparison(models: BenchModel[], records: RunRecord[], raws: RawRe
 
   header(`Serving benchmark: KServe V2 and TF Serving endpoints of one replica, batch-1 requests`);
   console.log(
-    `SERVING_INTRA_OP_THREADS=${intraOp} (replica, (a) and (c)); deployments: maxBatchSize ${maxBatch}, maxQueueDelayMs ${queueDelayMs}`,
+    `SERVING_INTRA_OP_THREADS=${intraOp} (replica, (a) and (c)); deployments: maxBatchSize ${maxBatch}, maxQueueDelayMs ${queueDelayMs}, predictionSampleRate ${predictionSampleRate}`,
   );
   console.log(
     `autocannon ${duration} s per run after ${warmup} s of warm-up at the same concurrency; ${rounds} round(s), servers in rotating order; figures are medians over rounds`,
@@ -733,7 +741,7 @@ function printComparison(models: BenchModel[], records: RunRecord[], raws: RawRe
 // --- The sweep -----------------------------------------------------------------------------------
 
 async function sweepSettings(bench: BenchEnvironment, models: BenchModel[], teardown: Teardown) {
-  await registerModels(models, { maxBatchSize: maxBatch, maxQueueDelayMs: sweepDelays[0]! });
+  await registerModels(models, { maxBatchSize: maxBatch, maxQueueDelayMs: sweepDelays[0]!, predictionSampleRate });
   const configs = sweepIntraOp.flatMap((threads) => sweepDelays.map((delay) => ({ threads, delay })));
   const records: (RunRecord & { threads: number; delay: number })[] = [];
   const raw: { threads: number; model: string; batch: number; ms: number }[] = [];
@@ -751,7 +759,7 @@ async function sweepSettings(bench: BenchEnvironment, models: BenchModel[], tear
     // Rotating the order spreads slow moments of a shared machine over every setting.
     const order = configs.map((_, index) => configs[(index + round) % configs.length]!);
     for (const { threads, delay } of order) {
-      await applySettings(models, { maxBatchSize: maxBatch, maxQueueDelayMs: delay });
+      await applySettings(models, { maxBatchSize: maxBatch, maxQueueDelayMs: delay, predictionSampleRate });
       const replica = await startServingReplica(bench, threads, models);
       const stop = () => replica.process.stop();
       teardown.add("stop the serving replica", stop);
