@@ -39,7 +39,7 @@ export interface PredictionLoggerOptions {
 }
 
 const DEFAULT_MAX_PENDING_ROWS = 100_000;
-const DEFAULT_WRITE_BATCH_ROWS = 5_000;
+const DEFAULT_WRITE_BATCH_ROWS = 2_000;
 
 const numeric = (tensor: HostTensor | undefined): Float32Array | null => {
   if (!tensor || Array.isArray(tensor.data) || (tensor.type !== "float32" && tensor.type !== "float64")) return null;
@@ -150,10 +150,29 @@ export class PredictionLogger {
   }
 
   private async writePending(): Promise<void> {
-    const requests = this.pending;
-    this.pending = [];
-    this.pendingRequestRows = 0;
-    for (const request of requests) {
+    const batchRows = this.options.writeBatchRows ?? DEFAULT_WRITE_BATCH_ROWS;
+    for (;;) {
+      // Rows are worked out a batch at a time, so the HTTP thread is never held for long.
+      this.convertPending(batchRows);
+      if (this.unwritten.length === 0) return;
+      const batch = this.unwritten.splice(0, batchRows);
+      try {
+        await this.options.write(batch);
+      } catch (error) {
+        this.unwritten = batch.concat(this.unwritten);
+        this.enforceBound();
+        this.options.onError?.(error);
+        return;
+      }
+    }
+  }
+
+  /** Turns the oldest pending requests into rows until `rows` rows wait to be written. */
+  private convertPending(rows: number): void {
+    let taken = 0;
+    while (this.unwritten.length < rows && taken < this.pending.length) {
+      const request = this.pending[taken++]!;
+      this.pendingRequestRows -= request.rows;
       const { source } = request;
       for (const { row, predicted, confidence } of readPredictions(request.plan, request.outputs, request.rows)) {
         this.unwritten.push({
@@ -168,18 +187,7 @@ export class PredictionLogger {
         });
       }
     }
-    const batchRows = this.options.writeBatchRows ?? DEFAULT_WRITE_BATCH_ROWS;
-    while (this.unwritten.length > 0) {
-      const batch = this.unwritten.splice(0, batchRows);
-      try {
-        await this.options.write(batch);
-      } catch (error) {
-        this.unwritten = [...batch, ...this.unwritten];
-        this.enforceBound();
-        this.options.onError?.(error);
-        return;
-      }
-    }
+    if (taken > 0) this.pending.splice(0, taken);
   }
 
   /** Drops the oldest rows beyond the bound: unwritten ones first, then whole pending requests. */

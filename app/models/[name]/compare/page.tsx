@@ -62,7 +62,7 @@ export default async function ComparePage({
 
   const label = (version: number) => `v${version}${version === model.productionVersion ? " (Production)" : ""}`;
   const columns = selectedVersions.map((version) => ({ label: label(version), report: reportOf.get(version) ?? null }));
-  const missing = columns.filter((column) => column.report === null);
+  const unevaluated = selectedVersions.filter((version) => !reportOf.has(version));
   const classification = selectedVersions.flatMap((version) => {
     const report = reportOf.get(version);
     return isClassification(report) ? [{ name: label(version), report }] : [];
@@ -110,29 +110,27 @@ export default async function ComparePage({
             />
           ) : (
             <>
-              {missing.length > 0 && (
+              {unevaluated.length > 0 && (
                 <Alert tone="warning">
                   <div className="space-y-3">
                     <p>
-                      Not evaluated on {dataset.name} yet: {missing.map((column) => column.label).join(", ")}. Evaluate
-                      them here all at once, or one by one on each version&apos;s page (
-                      {selectedVersions
-                        .filter((version) => !reportOf.has(version))
-                        .map((version, index) => (
-                          <span key={version}>
-                            {index > 0 && ", "}
-                            <Link href={`${versionPath(model.name, version)}#evaluations`} className="underline">
-                              v{version}
-                            </Link>
-                          </span>
-                        ))}
+                      Not evaluated on {dataset.name} yet: {unevaluated.map(label).join(", ")}. Evaluate them here all
+                      at once, or one by one on each version&apos;s page (
+                      {unevaluated.map((version, index) => (
+                        <span key={version}>
+                          {index > 0 && ", "}
+                          <Link href={`${versionPath(model.name, version)}#evaluations`} className="underline">
+                            v{version}
+                          </Link>
+                        </span>
+                      ))}
                       ).
                     </p>
                     <EvaluateVersions
                       modelName={model.name}
                       datasetId={dataset.id}
                       datasetName={dataset.name}
-                      versions={selectedVersions.filter((version) => !reportOf.has(version))}
+                      versions={unevaluated}
                     />
                   </div>
                 </Alert>
