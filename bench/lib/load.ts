@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { cpuSeconds, machineBusySeconds, treeCpuSeconds } from "./proc";
+import { cpuSeconds, machineBusySeconds, mainThreadCpuSeconds, treeCpuSeconds } from "./proc";
 
 /** One autocannon run: POST `body` (JSON) to `url` from `connections` connections. */
 export interface LoadSpec {
@@ -32,6 +32,11 @@ export interface LoadResult {
 export interface MeasuredLoad extends LoadResult {
   /** CPU the server's process tree used during the timed run, in cores (1.0 = one core busy). */
   serverCores: number;
+  /**
+   * CPU the main thread of the process that listens used, in cores: the event loop every request goes
+   * through, and so the server's bottleneck once it nears 1.0 (a server's other threads can use the rest).
+   */
+  httpThreadCores: number;
   /** CPU the load generator used during the timed run, in cores. */
   loadCores: number;
   /** CPU every other process on the machine used meanwhile (a shared machine's noise), in cores. */
@@ -41,20 +46,21 @@ export interface MeasuredLoad extends LoadResult {
 const GENERATOR = path.join(import.meta.dirname, "load-generator.ts");
 
 /**
- * Runs the load generator in a process of its own and samples CPU use of the server (`serverPid`
- * and its children) and of the generator over the timed run. `onMeasuring` and `onDone` run when
+ * Runs the load generator in a process of its own and samples CPU use of the server (`server.pid`
+ * and its children, and the main thread of `server.httpPid`, the process that listens) and of the
+ * generator over the timed run. `onMeasuring` and `onDone` run when
  * the timed run starts and ends (the serving benchmark reads the replica's metrics there).
  */
 export function runLoad(
   spec: LoadSpec,
-  serverPid: number,
+  server: { pid: number; httpPid: number },
   hooks: { onMeasuring?: () => Promise<void>; onDone?: () => Promise<void> } = {},
 ): Promise<MeasuredLoad> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["--import", "tsx", GENERATOR, JSON.stringify(spec)], {
       stdio: ["ignore", "pipe", "inherit"],
     });
-    let start: { server: number; load: number; machine: number; at: number } | undefined;
+    let start: { server: number; http: number; load: number; machine: number; at: number } | undefined;
     let measured: MeasuredLoad | undefined;
     let pending: Promise<void> = Promise.resolve();
     const lines = createInterface({ input: child.stdout });
@@ -68,7 +74,8 @@ export function runLoad(
       }
       if (message.phase === "measuring") {
         start = {
-          server: treeCpuSeconds(serverPid),
+          server: treeCpuSeconds(server.pid),
+          http: mainThreadCpuSeconds(server.httpPid),
           load: cpuSeconds(child.pid!),
           machine: machineBusySeconds(),
           at: performance.now(),
@@ -76,12 +83,14 @@ export function runLoad(
         pending = pending.then(() => hooks.onMeasuring?.());
       } else if (message.phase === "done" && message.result && start) {
         const elapsed = (performance.now() - start.at) / 1000;
-        const serverCores = (treeCpuSeconds(serverPid) - start.server) / elapsed;
+        const serverCores = (treeCpuSeconds(server.pid) - start.server) / elapsed;
+        const httpThreadCores = (mainThreadCpuSeconds(server.httpPid) - start.http) / elapsed;
         const loadCores = (cpuSeconds(child.pid!) - start.load) / elapsed;
         const machineCores = (machineBusySeconds() - start.machine) / elapsed;
         measured = {
           ...message.result,
           serverCores,
+          httpThreadCores,
           loadCores,
           otherCores: Math.max(0, machineCores - serverCores - loadCores),
         };

@@ -171,13 +171,26 @@ function ticksPerSecond(): number {
   return clockTicks;
 }
 
-/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone. */
-export function cpuSeconds(pid: number): number {
-  const stat = readText(`/proc/${pid}/stat`);
+/** User + system CPU seconds from a /proc stat file (a process's or a thread's); 0 when it is gone. */
+function statCpuSeconds(file: string): number {
+  const stat = readText(file);
   if (stat === undefined) return 0;
   // Fields after the command name: state is field 3, utime 14 and stime 15.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
+}
+
+/** CPU seconds (user + system, all threads) a process has used so far; 0 when it is gone. */
+export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU seconds the main thread of a process has used so far: for a Node.js server, its event loop
+ * (the HTTP thread), without worker threads or onnxruntime's and libuv's pools.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /** CPU seconds used so far by `root` and every process under it. */

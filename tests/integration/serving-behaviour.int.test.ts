@@ -64,6 +64,7 @@ describe("bad requests get a clear error and leave the replica serving", () => {
         404,
         /model 'no-such-model' is not served here/,
       ],
+      [`${replica().url}/v2/models/%E0%A4%A/infer`, v2Input(zeros), 400, /'%E0%A4%A' is not a valid URL path segment/],
       [
         `${replica().url}/v2/models/${model.name}/versions/99/infer`,
         v2Input(zeros),

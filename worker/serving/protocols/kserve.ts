@@ -93,6 +93,18 @@ export function selectOutputs(specs: TensorSpec[], requested: string[] | null): 
   });
 }
 
+/** `{"name":"<output>","datatype":"` of each output: the same for every response, so written once. */
+const outputOpenings = new WeakMap<TensorSpec, string>();
+
+function outputOpening(spec: TensorSpec): string {
+  let opening = outputOpenings.get(spec);
+  if (opening === undefined) {
+    opening = `{"name":${JSON.stringify(spec.name)},"datatype":"`;
+    outputOpenings.set(spec, opening);
+  }
+  return opening;
+}
+
 /** The response body as JSON text (see tensorJson: it is built for every request). */
 export function v2Response(
   hosted: HostedVersion,
@@ -100,13 +112,14 @@ export function v2Response(
   outputs: Record<string, HostTensor>,
   selected: TensorSpec[],
 ): string {
-  const tensors = selected.map((spec) => {
+  let text = `{"model_name":${JSON.stringify(hosted.modelName)},"model_version":"${hosted.version}","id":${JSON.stringify(id)},"outputs":[`;
+  for (let index = 0; index < selected.length; index++) {
+    const spec = selected[index]!;
     const tensor = outputs[spec.name]!;
-    const data = tensorJson(tensor, [tensor.data.length]);
-    return `{"name":${JSON.stringify(spec.name)},"datatype":"${V2_DATATYPE[tensor.type]}","shape":[${tensor.dims.join(",")}],"data":${data}}`;
-  });
-  const head = `{"model_name":${JSON.stringify(hosted.modelName)},"model_version":"${hosted.version}"`;
-  return `${head},"id":${JSON.stringify(id)},"outputs":[${tensors.join(",")}]}`;
+    if (index > 0) text += ",";
+    text += `${outputOpening(spec)}${V2_DATATYPE[tensor.type]}","shape":[${tensor.dims.join(",")}],"data":${tensorJson(tensor, [tensor.data.length])}}`;
+  }
+  return `${text}]}`;
 }
 
 const tensorMetadata = (spec: TensorSpec) => ({
