@@ -112,6 +112,55 @@ describe("Batcher", () => {
     expect(events).toEqual(["run 1", "run 2", "answered the first"]);
   });
 
+  it("sends a session that queues runs the next full batch while one runs, and times each from its real start", async () => {
+    // Like a session thread: runs one batch at a time, in the order they were sent.
+    const ended: number[] = [];
+    let free = Promise.resolve();
+    const serialRun = (feeds: Record<string, HostTensor>) => {
+      const result = free.then(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ended.push(performance.now());
+        return { y: feeds.x! };
+      });
+      free = result.then(() => undefined);
+      return result;
+    };
+    let sent = 0;
+    let mostInFlight = 0;
+    let inFlight = 0;
+    const run = async (feeds: Record<string, HostTensor>) => {
+      sent++;
+      mostInFlight = Math.max(mostInFlight, ++inFlight);
+      try {
+        return await serialRun(feeds);
+      } finally {
+        inFlight--;
+      }
+    };
+    const batcher = new Batcher({ batchable: true, run, settings: settings({ maxBatchSize: 2 }), queuesRuns: true });
+    const first = batcher.submit(rowsOf([1, 1]), 1, 1000);
+    const full = [batcher.submit(rowsOf([2, 2]), 1, 1000), batcher.submit(rowsOf([3, 3]), 1, 1000)];
+    const results = await Promise.all([first, ...full]);
+    expect(sent).toBe(2);
+    expect(mostInFlight).toBe(2);
+    expect(results.map((result) => Array.from(result.outputs.y!.data as Float32Array))).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    // The second batch waited for the first: that is queue time; its compute time is its own run.
+    const second = results[1]!;
+    expect(second.queueMs).toBeGreaterThanOrEqual(15);
+    expect(Math.abs(second.computeMs - (ended[1]! - ended[0]!))).toBeLessThan(8);
+
+    // Without queuesRuns the batcher waits for each run to come back before sending the next.
+    sent = 0;
+    mostInFlight = 0;
+    const plain = new Batcher({ batchable: true, run, settings: settings({ maxBatchSize: 2 }) });
+    await Promise.all([1, 2, 3].map((value) => plain.submit(rowsOf([value, value]), 1, 1000)));
+    expect(mostInFlight).toBe(1);
+  });
+
   it("times out each request after its own timeout, with one timer for all of them", async () => {
     const session = doublingSession();
     const batcher = new Batcher({ batchable: false, run: session.run, settings: settings() });

@@ -3,7 +3,9 @@
  * everything queued (up to maxBatchSize rows) runs as one `session.run` and the outputs are split
  * back per request. With maxQueueDelayMs > 0 an idle session also waits that long for company.
  * The next batch starts as soon as a run returns, before that run's requests are answered, so the
- * session never waits for the HTTP thread to write responses.
+ * session never waits for the HTTP thread to write responses. A session that queues its runs (a
+ * session thread) also gets the next batch while one runs, once a full batch is waiting, so it goes
+ * from one run to the next without waiting for the trip back to the HTTP thread and out again.
  */
 import { RunError } from "./session-client";
 import type { HostTensor, TensorData } from "./tensors";
@@ -49,6 +51,8 @@ export interface BatcherOptions {
   run: (feeds: Record<string, HostTensor>, rows: number) => Promise<Record<string, HostTensor>>;
   settings: BatchSettings;
   onRun?: (rows: number, computeMs: number) => void;
+  /** `run` queues runs and does them in order, so a second batch may be sent while one runs. */
+  queuesRuns?: boolean;
 }
 
 /** Requests merge only when every dimension but the first matches, input by input. */
@@ -89,9 +93,10 @@ const answerNobody = () => {};
 export class Batcher {
   private queue: Entry[] = [];
   private queuedRows = 0;
-  private running = false;
-  /** The requests of the batch being run (with runOneByOne, all of them until the last has run). */
-  private runningBatch: Entry[] = [];
+  /** Batches sent to the session and not back yet (with runOneByOne, each until its last request has run). */
+  private readonly inFlight = new Set<Entry[]>();
+  /** When the last run came back: a batch sent while another ran started no earlier than that. */
+  private lastRunEndedAt = 0;
   private delayTimer: NodeJS.Timeout | undefined;
   /** One timer for every request's timeout, set for the earliest deadline: cheaper than one per request. */
   private deadlineTimer: NodeJS.Timeout | undefined;
@@ -136,7 +141,7 @@ export class Batcher {
 
   /** Resolves once nothing is queued or running (used before a replaced session is released). */
   drain(): Promise<void> {
-    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight.size === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -153,7 +158,7 @@ export class Batcher {
     this.deadlineTimerAt = Infinity;
     const now = performance.now();
     let next = Infinity;
-    for (const entry of [...this.queue, ...this.runningBatch]) {
+    for (const entry of [...this.queue, ...[...this.inFlight].flat()]) {
       if (entry.state === "settled") continue;
       if (entry.deadline <= now) this.expire(entry);
       else next = Math.min(next, entry.deadline);
@@ -171,10 +176,21 @@ export class Batcher {
     this.notifyIdle();
   }
 
+  /** A batch whenever the session is free; a second one, to a session that queues runs, once a full one waits. */
+  private mayDispatch(): boolean {
+    if (this.queue.length === 0) return false;
+    if (this.inFlight.size === 0) return true;
+    const fullBatchWaits = !this.batchable || this.queuedRows >= this.settings.maxBatchSize;
+    return this.inFlight.size === 1 && this.options.queuesRuns === true && fullBatchWaits;
+  }
+
   private schedule() {
-    if (this.running || this.queue.length === 0) return;
+    if (!this.mayDispatch()) return;
     const waitForMore =
-      this.batchable && this.settings.maxQueueDelayMs > 0 && this.queuedRows < this.settings.maxBatchSize;
+      this.inFlight.size === 0 &&
+      this.batchable &&
+      this.settings.maxQueueDelayMs > 0 &&
+      this.queuedRows < this.settings.maxBatchSize;
     if (waitForMore) {
       this.delayTimer ??= setTimeout(() => {
         this.delayTimer = undefined;
@@ -213,18 +229,16 @@ export class Batcher {
   }
 
   private async dispatch() {
-    if (this.running || this.queue.length === 0) return;
-    this.running = true;
+    if (!this.mayDispatch()) return;
     const batch = this.takeBatch();
-    this.runningBatch = batch;
+    this.inFlight.add(batch);
     let answer = answerNobody;
     try {
       answer = await this.runBatch(batch);
     } catch (error) {
       answer = () => this.rejectAll(batch, error as Error);
     } finally {
-      this.running = false;
-      this.runningBatch = [];
+      this.inFlight.delete(batch);
       // The next batch goes to the session before this one's requests are answered.
       this.schedule();
       answer();
@@ -235,7 +249,7 @@ export class Batcher {
   /** Runs one batch and returns how to answer its requests (the caller decides when). */
   private async runBatch(batch: Entry[]): Promise<() => void> {
     for (const entry of batch) entry.state = "running";
-    const startedAt = performance.now();
+    const sentAt = performance.now();
     const rows = batch.reduce((sum, entry) => sum + entry.rows, 0);
     const feeds =
       batch.length === 1
@@ -259,7 +273,11 @@ export class Batcher {
       if (error instanceof RunError && batch.length > 1) return this.runOneByOne(batch);
       return () => this.rejectAll(batch, error as Error);
     }
-    const computeMs = performance.now() - startedAt;
+    const endedAt = performance.now();
+    // Sent while another batch ran, this one started when that one came back.
+    const startedAt = Math.max(sentAt, this.lastRunEndedAt);
+    this.lastRunEndedAt = endedAt;
+    const computeMs = endedAt - startedAt;
     this.options.onRun?.(rows, computeMs);
     if (batch.length > 1 && Object.values(outputs).some((tensor) => tensor.dims[0] !== rows)) {
       // An output without a batch dimension cannot be split: stop batching this version.
@@ -303,7 +321,7 @@ export class Batcher {
   }
 
   private notifyIdle() {
-    if (this.running || this.queue.length > 0) return;
+    if (this.inFlight.size > 0 || this.queue.length > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();

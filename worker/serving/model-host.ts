@@ -308,6 +308,8 @@ export class ModelHost {
         batchable,
         settings: deployment.settings,
         run: (feeds, rows) => (inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds)),
+        // Only the session thread queues runs; an inline session gains nothing from a batch sent early.
+        queuesRuns: !inline,
         onRun: (rows, computeMs) => this.options.onBatch?.(hosted, rows, computeMs),
       }),
     };
