@@ -137,11 +137,21 @@ describe("Batcher", () => {
         inFlight--;
       }
     };
-    const batcher = new Batcher({ batchable: true, run, settings: settings({ maxBatchSize: 2 }), queuesRuns: true });
+    const batcher = new Batcher({
+      batchable: true,
+      run,
+      settings: settings({ maxBatchSize: 2, maxQueueSize: 3 }),
+      queuesRuns: true,
+    });
     const first = batcher.submit(rowsOf([1, 1]), 1, 1000);
     const full = [batcher.submit(rowsOf([2, 2]), 1, 1000), batcher.submit(rowsOf([3, 3]), 1, 1000)];
+    // The batch sent early still counts as waiting: room for one more request, not three.
+    expect(batcher.depth).toBe(2);
+    const last = batcher.submit(rowsOf([4, 4]), 1, 1000);
+    expect(() => batcher.submit(rowsOf([5, 5]), 1, 1000)).toThrow(QueueFullError);
     const results = await Promise.all([first, ...full]);
-    expect(sent).toBe(2);
+    await last;
+    expect(sent).toBe(3);
     expect(mostInFlight).toBe(2);
     expect(results.map((result) => Array.from(result.outputs.y!.data as Float32Array))).toEqual([
       [1, 1],

@@ -110,14 +110,23 @@ export class Batcher {
     this.settings = options.settings;
   }
 
-  /** Requests waiting for the session. */
+  /**
+   * Requests waiting for the session: queued here, or sent early behind the batch that runs (the
+   * oldest in flight), so a batch sent early does not make the queue any longer than maxQueueSize.
+   */
   get depth(): number {
-    return this.queue.length;
+    let waiting = this.queue.length;
+    let running = true;
+    for (const batch of this.inFlight) {
+      if (!running) waiting += batch.length;
+      running = false;
+    }
+    return waiting;
   }
 
   /** Queues one request of `rows` rows; throws QueueFullError at once when the queue is full. */
   submit(inputs: Record<string, HostTensor>, rows: number, timeoutMs: number): Promise<BatchResult> {
-    if (this.queue.length >= this.settings.maxQueueSize) {
+    if (this.depth >= this.settings.maxQueueSize) {
       throw new QueueFullError(`the queue is full (${this.settings.maxQueueSize} requests waiting)`);
     }
     return new Promise((resolve, reject) => {
