@@ -155,8 +155,8 @@ function parseJson(body: Buffer): unknown {
 }
 
 /**
- * Ids for requests that bring none: a random prefix per handler and a counter, in a UUID's form.
- * As unique across replicas as random UUIDs, without drawing random bytes for every request.
+ * Ids for requests that bring none: a random prefix per handler (74 random bits) and a counter, in a
+ * UUID's form. Unique across replicas without drawing random bytes for every request.
  */
 function requestIdSource(): () => string {
   const prefix = randomUUID().slice(0, 24);
@@ -229,7 +229,7 @@ export function createServingHandler(options: ServingHandlerOptions) {
     return exchange.timing.outputs;
   }
 
-  async function handleV2Model(exchange: Exchange, { name, target, action }: ParsedPath & { kind: "v2" }) {
+  async function handleV2Model(exchange: Exchange, { name, target, action }: Extract<ParsedPath, { kind: "v2" }>) {
     const method = exchange.req.method;
     if (action === "/infer") {
       if (method !== "POST") throw new HttpError(405, "use POST for /infer");
@@ -249,7 +249,10 @@ export function createServingHandler(options: ServingHandlerOptions) {
     send(exchange, 200, v2ModelMetadata(name, hosted, "version" in target ? [target.version] : versions));
   }
 
-  async function handleTfModel(exchange: Exchange, { name, target, action, explicit }: ParsedPath & { kind: "tf" }) {
+  async function handleTfModel(
+    exchange: Exchange,
+    { name, target, action, explicit }: Extract<ParsedPath, { kind: "tf" }>,
+  ) {
     const method = exchange.req.method;
     if (action === ":predict") {
       if (method !== "POST") throw new HttpError(405, "use POST for :predict");

@@ -93,18 +93,6 @@ export function selectOutputs(specs: TensorSpec[], requested: string[] | null): 
   });
 }
 
-/** `{"name":"<output>","datatype":"` of each output: the same for every response, so written once. */
-const outputOpenings = new WeakMap<TensorSpec, string>();
-
-function outputOpening(spec: TensorSpec): string {
-  let opening = outputOpenings.get(spec);
-  if (opening === undefined) {
-    opening = `{"name":${JSON.stringify(spec.name)},"datatype":"`;
-    outputOpenings.set(spec, opening);
-  }
-  return opening;
-}
-
 /** The response body as JSON text (see tensorJson: it is built for every request). */
 export function v2Response(
   hosted: HostedVersion,
@@ -117,7 +105,7 @@ export function v2Response(
     const spec = selected[index]!;
     const tensor = outputs[spec.name]!;
     if (index > 0) text += ",";
-    text += `${outputOpening(spec)}${V2_DATATYPE[tensor.type]}","shape":[${tensor.dims.join(",")}],"data":${tensorJson(tensor, [tensor.data.length])}}`;
+    text += `{"name":${JSON.stringify(spec.name)},"datatype":"${V2_DATATYPE[tensor.type]}","shape":[${tensor.dims.join(",")}],"data":${tensorJson(tensor, [tensor.data.length])}}`;
   }
   return `${text}]}`;
 }
