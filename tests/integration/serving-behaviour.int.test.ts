@@ -139,7 +139,9 @@ describe("bad requests get a clear error and leave the replica serving", () => {
 
   it("answers 503 with Retry-After when the queue is full, and 504 when a request times out", async () => {
     const model = await createModel();
-    const heavy = await readyVersionFromBytes(model.name, randomMlp([256, 1024, 1024, 10], 7));
+    // Runs must be slower than parsing the next requests, even when the session thread goes straight
+    // from one batch to the next: 4.7 M multiply-adds per row against 256 values to parse.
+    const heavy = await readyVersionFromBytes(model.name, randomMlp([256, 2048, 2048, 10], 7));
     expect((await promote(model.name, heavy.version, "PRODUCTION")).status).toBe(200);
     await updateDeploymentSettings(model.name, { maxBatchSize: 1, maxQueueSize: 2, requestTimeoutMs: 100_000 });
     await waitForServed(replica(), model.name, heavy.version);
