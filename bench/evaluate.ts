@@ -5,17 +5,9 @@ import { Readable } from "node:stream";
 import { Queue, QueueEvents } from "bullmq";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import { startProcess, type ManagedProcess } from "../scripts/lib/platform";
-import {
-  machine,
-  numberFlag,
-  prepareBench,
-  ROOT,
-  runBench,
-  say,
-  pointPlatformAt,
-  type BenchEnvironment,
-} from "./lib/setup";
+import { machine, numberFlag, prepareBench, runBench, say, pointPlatformAt, type BenchEnvironment } from "./lib/setup";
 import { fixed, markdownTable, median } from "./lib/stats";
+import { DIGITS_CSV, DIGITS_ONNX } from "@/tests/fixtures/paths";
 
 /**
  * `npm run bench:evaluate`: a batch evaluation of the digits model over the digits test set repeated
@@ -39,8 +31,6 @@ const runs = numberFlag("runs", 5);
 const cpuProfIndex = process.argv.indexOf("--cpu-prof");
 const cpuProfDir = cpuProfIndex >= 0 ? path.resolve(process.argv[cpuProfIndex + 1] ?? "") : undefined;
 
-const DIGITS_ONNX = path.resolve(ROOT, "../shared/models/digits_mlp.onnx");
-const DIGITS_CSV = path.resolve(ROOT, "../shared/models/digits_test.csv");
 const MODEL = "bench-evaluate-digits";
 /** Matches the default of EVALUATE_CHUNK_ROWS; the worker gets it explicitly so both use the same size. */
 const CHUNK_ROWS = numberFlag("chunk-rows", 8192);

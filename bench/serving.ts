@@ -23,6 +23,7 @@ import {
   type Teardown,
 } from "./lib/setup";
 import { fixed, markdownTable, median } from "./lib/stats";
+import { DIGITS_CSV, DIGITS_ONNX } from "@/tests/fixtures/paths";
 
 /**
  * `npm run bench:serving`: throughput and latency of the serving replica (worker/serving) for a tiny
@@ -84,8 +85,6 @@ const TARGET_RAW_SHARE = 0.7;
 /** The issue's throughput targets are set at this concurrency; they are checked when it ran. */
 const TARGET_CONCURRENCY = 64;
 
-const DIGITS_ONNX = path.resolve(ROOT, "../shared/models/digits_mlp.onnx");
-const DIGITS_CSV = path.resolve(ROOT, "../shared/models/digits_test.csv");
 const MLP_SIZES = [256, 2048, 2048, 10];
 const MLP_SEED = 20261123;
 
@@ -429,7 +428,7 @@ async function prepareModels(bench: BenchEnvironment): Promise<BenchModel[]> {
     {
       key: "digits",
       name: "bench-digits",
-      description: "digits MLP (64 → 10), /work/shared/models/digits_mlp.onnx",
+      description: "digits MLP (64 → 10), tests/fixtures/models/digits_mlp.onnx",
       file: DIGITS_ONNX,
       width: 64,
       bodies: bodiesFor(digits),

@@ -1,13 +1,11 @@
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
+import { DIGITS, SCREENSHOTS } from "./support";
 
 /**
  * The registry from a user's seat: create a model, upload ONNX files in the browser, watch them
  * validate, promote, see the history, and see what happens with a file that is not a model.
  */
-const SHARED_MODELS = path.resolve(process.cwd(), "../shared/models");
-const DIGITS = path.join(SHARED_MODELS, "digits_mlp.onnx");
-const SCREENSHOTS = path.resolve("docs/screenshots");
 
 /** Slows uploads down in Chromium so the progress bar has time to show intermediate values. */
 async function throttleUploads(page: Page, bytesPerSecond: number) {

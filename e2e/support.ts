@@ -2,11 +2,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { expect, type Page } from "@playwright/test";
 
-/** What several end-to-end tests share: the shared models, and making Ready versions through the API. */
-export const SHARED_MODELS = path.resolve(process.cwd(), "../shared/models");
-export const DIGITS = path.join(SHARED_MODELS, "digits_mlp.onnx");
-export const DIGITS_CSV = path.join(SHARED_MODELS, "digits_test.csv");
-export const SCREENSHOTS = path.resolve("docs/screenshots");
+/** What several end-to-end tests share: the fixture models, and making Ready versions through the API. */
+import { DIGITS_ONNX as DIGITS } from "../tests/fixtures/paths";
+
+export { DIGITS_CSV } from "../tests/fixtures/paths";
+export { DIGITS };
+/** Where the run writes its screenshots; `npm run screenshots` copies them into docs/screenshots for the README. */
+export const SCREENSHOTS = path.resolve("test-results/screenshots");
 
 /** The digits graph with a different doc_string: other bytes (a new version), same signature and outputs. */
 export async function digitsVariant(note: string): Promise<Buffer> {

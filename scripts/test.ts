@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { migrate } from "@/lib/db/migrate";
@@ -13,6 +14,7 @@ import {
   waitForHttp,
 } from "./lib/platform";
 import { ensurePostgres, ensureRedis, findFreePort } from "./lib/services";
+import { CONFORMANCE_TAG, TESTDATA_DIR } from "@/tests/support/testdata";
 
 /**
  * `npm test`: every test. Unit and integration tests (Vitest, real PostgreSQL, Redis and
@@ -48,16 +50,45 @@ interface Tally {
 const tally: Tally = { passed: 0, failed: 0, skipped: 0 };
 let exitCode = 0;
 
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  testResults: { assertionResults: { fullName: string; status: string }[] }[];
+}
+
+/** Conformance tests (see tests/support/conformance.ts) that were skipped because their corpus is absent. */
+let conformanceSkipped = 0;
+
 async function addVitestCounts(file: string) {
-  const report = JSON.parse(await readFile(file, "utf8")) as {
-    numPassedTests: number;
-    numFailedTests: number;
-    numPendingTests: number;
-    numTodoTests: number;
-  };
+  const report = JSON.parse(await readFile(file, "utf8")) as VitestReport;
   tally.passed += report.numPassedTests;
   tally.failed += report.numFailedTests;
   tally.skipped += report.numPendingTests + report.numTodoTests;
+  for (const result of report.testResults) {
+    for (const test of result.assertionResults) {
+      if (test.fullName.includes(CONFORMANCE_TAG) && (test.status === "pending" || test.status === "skipped")) {
+        conformanceSkipped += 1;
+      }
+    }
+  }
+}
+
+/** Says what did not run for want of the third-party corpus; under CI an absent corpus is a failure. */
+function reportConformance(): number {
+  if (conformanceSkipped === 0) return 0;
+  const where = existsSync(TESTDATA_DIR)
+    ? `parts of the corpus are missing under ${TESTDATA_DIR}`
+    : `there is no corpus at ${TESTDATA_DIR}`;
+  console.log(
+    `conformance: ${conformanceSkipped} conformance tests did not run: ${where} (set TESTDATA_DIR to the third-party test files)`,
+  );
+  if (process.env.CI === "true") {
+    console.log("conformance: CI=true requires the corpus, so this run fails");
+    return 1;
+  }
+  return 0;
 }
 
 async function addPlaywrightCounts(file: string) {
@@ -86,7 +117,9 @@ try {
   await redis.stop();
   await postgres.stop();
 }
-console.log(`\ntests: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
+console.log("");
+exitCode = reportConformance() || exitCode;
+console.log(`tests: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`);
 process.exit(exitCode || (tally.failed > 0 ? 1 : 0));
 
 async function runEndToEnd(): Promise<number> {

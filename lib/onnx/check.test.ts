@@ -5,8 +5,9 @@ import { buildMlp, randomMlpLayers } from "./build";
 import { checkGraph } from "./check";
 import { OnnxModelError } from "./errors";
 import { decodeModel, onnx } from "./proto";
+import { FIXTURE_MODELS } from "@/tests/fixtures/paths";
 
-const MODELS_DIR = path.resolve(process.cwd(), "../shared/models");
+const MODELS_DIR = FIXTURE_MODELS;
 
 /** x → layer0/Gemm → layer0/Relu → layer1/Gemm → Softmax → y */
 const mlpModel = (): onnx.IModelProto =>

@@ -6,8 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildMlp, randomMlpLayers, mulberry32 } from "./build";
 import { detectFormat, HEAD_BYTES, readHead } from "./format";
 import { encodeModel } from "./proto";
+import { FIXTURE_MODELS } from "@/tests/fixtures/paths";
 
-const MODELS_DIR = path.resolve(process.cwd(), "../shared/models");
+const MODELS_DIR = FIXTURE_MODELS;
 
 const bytesOf = (...parts: (string | number[] | Uint8Array)[]): Uint8Array => {
   const chunks = parts.map((part) =>

@@ -5,8 +5,9 @@ import { buildMlp, mulberry32, randomMlpLayers } from "./build";
 import { OnnxModelError } from "./errors";
 import { inspectOnnx, type OnnxInspection } from "./inspect";
 import { decodeModel, encodeModel, onnx } from "./proto";
+import { FIXTURE_MODELS } from "@/tests/fixtures/paths";
 
-const MODELS_DIR = path.resolve(process.cwd(), "../shared/models");
+const MODELS_DIR = FIXTURE_MODELS;
 const readModel = (file: string) => new Uint8Array(readFileSync(path.join(MODELS_DIR, file)));
 
 /** Parameters of a stack of dense layers: weights plus biases. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { artifactStore } from "@/lib/artifacts";
 import { db } from "@/lib/db";
 import { api } from "../fixtures/api";
-import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, SHARED_MODELS } from "../fixtures/registry";
+import { BREAST_CANCER_ONNX, createModel, DIGITS_ONNX, readyVersion, FIXTURE_MODELS } from "../fixtures/registry";
 import { datasetDtoSchema } from "@/lib/datasets/schemas";
 import { BREAST_CANCER_CSV, DIGITS_CSV, uploadDataset, uploadDatasetBytes } from "../fixtures/datasets";
 import { startEvaluation, waitForEvaluation } from "../fixtures/evaluations";
@@ -24,7 +24,7 @@ describe("evaluations", () => {
     ] as const) {
       const model = await createModel();
       const version = await readyVersion(model.name, onnx);
-      const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, csv));
+      const dataset = await uploadDataset(model.name, path.join(FIXTURE_MODELS, csv));
       const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id });
       expect(started.status, JSON.stringify(started.body)).toBe(202);
       const done = await waitForEvaluation(model.name, String(started.body.id));
@@ -102,8 +102,8 @@ describe("evaluation requests that cannot work", () => {
   it("are refused up front with a reason, and nothing is queued", async () => {
     const model = await createModel();
     const version = await readyVersion(model.name, DIGITS_ONNX);
-    const cancer = await uploadDataset(model.name, path.join(SHARED_MODELS, "breast_cancer_test.csv"));
-    const digits = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    const cancer = await uploadDataset(model.name, path.join(FIXTURE_MODELS, "breast_cancer_test.csv"));
+    const digits = await uploadDataset(model.name, path.join(FIXTURE_MODELS, "digits_test.csv"));
     const cases: [Record<string, unknown>, number, RegExp][] = [
       [
         { datasetId: cancer.id },
@@ -129,7 +129,7 @@ describe("evaluation requests that cannot work", () => {
   it("fails on the first label that is not a class of the model, naming its row", async () => {
     const model = await createModel();
     const version = await readyVersion(model.name, DIGITS_ONNX);
-    const dataset = await uploadDataset(model.name, path.join(SHARED_MODELS, "digits_test.csv"));
+    const dataset = await uploadDataset(model.name, path.join(FIXTURE_MODELS, "digits_test.csv"));
     // Pixel p3 as the "label": within 0…9, but fractions are not classes.
     const started = await startEvaluation(model.name, version.version, { datasetId: dataset.id, labelColumn: "p3" });
     expect(started.status).toBe(202);

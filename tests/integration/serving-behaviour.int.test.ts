@@ -11,7 +11,7 @@ import {
   promote,
   readyVersion,
   readyVersionFromBytes,
-  SHARED_MODELS,
+  FIXTURE_MODELS,
 } from "../fixtures/registry";
 import {
   csvFeatures,
@@ -275,7 +275,7 @@ describe("dynamic batching", () => {
     const { model } = await servedModel(replica(), DIGITS_ONNX);
     await updateDeploymentSettings(model.name, { maxQueueDelayMs: 20, maxBatchSize: 64 });
     await replica().sync();
-    const rows = await csvFeatures(path.join(SHARED_MODELS, "digits_test.csv"), 48);
+    const rows = await csvFeatures(path.join(FIXTURE_MODELS, "digits_test.csv"), 48);
     const expected = await referenceOutputs(DIGITS_ONNX, Float32Array.from(rows.flat()), [rows.length, 64]);
     const url = `${replica().url}/v2/models/${model.name}/infer`;
     const runsBefore = await batchRuns(model.name);

@@ -21,7 +21,7 @@ import {
   promote,
   readyVersion,
   readyVersionFromBytes,
-  SHARED_MODELS,
+  FIXTURE_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
 import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
@@ -222,7 +222,7 @@ describe("a serving replica while Redis and Postgres restart", () => {
       deps: { database: db(), log },
     });
     await validateWorker.waitUntilReady();
-    rows = await csvFeatures(path.join(SHARED_MODELS, "digits_test.csv"), ROWS);
+    rows = await csvFeatures(path.join(FIXTURE_MODELS, "digits_test.csv"), ROWS);
     const model = await createModel();
     modelName = model.name;
     v1 = await readyVersion(modelName, DIGITS_ONNX);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BREAST_CANCER_ONNX, DIGITS_ONNX, SHARED_MODELS } from "../fixtures/registry";
+import { BREAST_CANCER_ONNX, DIGITS_ONNX, FIXTURE_MODELS } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, servedModel, startReplicaForFile } from "../fixtures/serving";
 import { startValidateWorkerForFile } from "../fixtures/worker";
 
@@ -9,8 +9,8 @@ const replica = startReplicaForFile();
 
 type V2Output = { name: string; datatype: string; shape: number[]; data: number[] };
 
-const digitsRows = (count: number) => csvFeatures(path.join(SHARED_MODELS, "digits_test.csv"), count);
-const cancerRows = (count: number) => csvFeatures(path.join(SHARED_MODELS, "breast_cancer_test.csv"), count);
+const digitsRows = (count: number) => csvFeatures(path.join(FIXTURE_MODELS, "digits_test.csv"), count);
+const cancerRows = (count: number) => csvFeatures(path.join(FIXTURE_MODELS, "breast_cancer_test.csv"), count);
 
 describe("KServe V2", () => {
   it("answers like onnxruntime on both shared models, with flat or nested data", async () => {

@@ -15,7 +15,7 @@ import {
   promote,
   readyVersion,
   readyVersionFromBytes,
-  SHARED_MODELS,
+  FIXTURE_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
 import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
@@ -49,7 +49,7 @@ beforeAll(async () => {
   };
   [replicas, rows] = await Promise.all([
     Promise.all([startServingProcess(env), startServingProcess(env)]),
-    csvFeatures(path.join(SHARED_MODELS, "digits_test.csv"), ROWS),
+    csvFeatures(path.join(FIXTURE_MODELS, "digits_test.csv"), ROWS),
   ]);
   pubsub = new Redis(settings.REDIS_URL);
   // A replica hears of a promotion only once it has subscribed.

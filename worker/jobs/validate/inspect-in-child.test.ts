@@ -6,8 +6,9 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMlp, decodeModel, encodeModel, randomMlpLayers } from "@/lib/onnx";
 import { inspectModelFile } from "./inspect-in-child";
+import { DIGITS_ONNX } from "@/tests/fixtures/paths";
 
-const DIGITS_MODEL = path.resolve(process.cwd(), "../shared/models/digits_mlp.onnx");
+const DIGITS_MODEL = DIGITS_ONNX;
 const TIMEOUT_MS = 20_000;
 
 let directory: string;
