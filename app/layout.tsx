@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { connection } from "next/server";
 import type { ReactNode } from "react";
 import { TopBar } from "@/components/layout/top-bar";
 import "./globals.css";
@@ -8,7 +9,10 @@ export const metadata: Metadata = {
   description: "Self-hosted model registry: versions, stages, jobs.",
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Every page, the not-found page included, renders per request: Next can put the request's CSP
+  // nonce (proxy.ts) only on scripts it renders then, and a prerendered page's scripts would be blocked.
+  await connection();
   return (
     <html lang="en">
       <body className="min-h-screen font-sans">

@@ -93,7 +93,7 @@ interface RunFigures {
 }
 
 runBench(async (teardown) => {
-  const bench = await prepareBench("upload", teardown, { MAX_UPLOAD_BYTES: String(2 * 1024 * MiB) });
+  const bench = await prepareBench("upload", teardown, { MAX_UPLOAD_BYTES: String(2 * 1024 * MiB - 1) });
   const { web, baseUrl, port } = await startBenchWeb(bench, teardown);
   const root = web.child.pid!;
 

@@ -1,11 +1,56 @@
 import os from "node:os";
 import { z } from "zod";
+import { LOOPBACK_HOSTS, parseList } from "@/lib/http/origins";
 
 /**
  * The environment, parsed and checked once per process. Defaults describe the embedded setup
  * that `npm run up` brings up; `.env.example` lists every variable.
  */
 const byteSize = z.coerce.number().int().positive();
+
+/**
+ * The largest model file onnxruntime can read (its protobuf parser stops at 2 GiB − 1 byte): a larger
+ * upload could be stored but never validated, so no setting may allow one.
+ */
+export const MAX_MODEL_FILE_BYTES = 2 ** 31 - 1;
+
+/** Host names as ALLOWED_HOSTS lists them: names or addresses without a port, `.domain`, or `*`. */
+const hostListSetting = z
+  .string()
+  .optional()
+  .superRefine((value, context) => {
+    for (const entry of parseList(value)) {
+      if (entry === "*" || /^\.?[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(entry) || /^\[[0-9a-f:.]+\]$/.test(entry)) continue;
+      context.addIssue({
+        code: "custom",
+        message: `'${entry}' is not a host name: list names or addresses without scheme or port (example.com, .example.com for a domain and its subdomains, [::1], or * for any)`,
+      });
+    }
+  });
+
+/** Origins as ALLOWED_ORIGINS lists them: `scheme://host[:port]`, nothing after. */
+const originListSetting = z
+  .string()
+  .optional()
+  .superRefine((value, context) => {
+    for (const entry of parseList(value)) {
+      if (originOf(entry) === entry.replace(/\/$/, "")) continue;
+      context.addIssue({
+        code: "custom",
+        message: `'${entry}' is not an origin: write scheme, host and port only (https://notebooks.example.com or http://127.0.0.1:8888)`,
+      });
+    }
+  });
+
+/** `scheme://host[:port]` of an http(s) URL, lower case and without a default port; undefined for anything else. */
+function originOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -20,7 +65,11 @@ const configSchema = z.object({
   DATA_DIR: z.string().default("./.data"),
   /** Where artifacts live; defaults to DATA_DIR/artifacts. */
   ARTIFACT_DIR: z.string().optional(),
-  MAX_UPLOAD_BYTES: byteSize.default(2 * 1024 ** 3),
+  MAX_UPLOAD_BYTES: byteSize
+    .max(MAX_MODEL_FILE_BYTES, {
+      error: `at most ${MAX_MODEL_FILE_BYTES} (2 GiB − 1 byte): onnxruntime cannot read a larger model file, so a larger upload could never be validated`,
+    })
+    .default(MAX_MODEL_FILE_BYTES),
   /** Largest dataset upload (CSV or JSON Lines); it is profiled as it streams, never held in memory. */
   MAX_DATASET_BYTES: byteSize.default(1024 ** 3),
   /** Validation loads untrusted models in a child process with these limits. */
@@ -53,11 +102,27 @@ const configSchema = z.object({
   SERVING_METRICS_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
   SERVING_PREDICTIONS_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
   PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /**
+   * The web app's checks on who may call it. WEB_PUBLIC_URL is the address people use for the
+   * dashboard (a DNS name or a proxy in front of it): its host is allowed and its origin may call the API.
+   */
+  WEB_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Host names the web app answers besides its loopback names and WEB_PUBLIC_URL's host (a DNS-rebinding guard). */
+  ALLOWED_HOSTS: hostListSetting,
+  /** Pages on other origins that may call the API to change things (cross-site requests are refused otherwise). */
+  ALLOWED_ORIGINS: originListSetting,
   /** Name recorded as the actor of changes until accounts exist. */
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });
 
-export type AppConfig = z.infer<typeof configSchema> & { artifactDir: string; servingPublicUrl: string };
+export type AppConfig = z.infer<typeof configSchema> & {
+  artifactDir: string;
+  servingPublicUrl: string;
+  /** Every host name the web app answers: loopback names, WEB_PUBLIC_URL's host and ALLOWED_HOSTS. */
+  allowedHosts: string[];
+  /** ALLOWED_ORIGINS as normalised origins, WEB_PUBLIC_URL's origin included. */
+  allowedOrigins: string[];
+};
 
 let cached: AppConfig | undefined;
 
@@ -70,10 +135,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}\nSee .env.example.`);
   }
   const data = parsed.data;
+  const webPublicUrl = data.WEB_PUBLIC_URL === undefined ? undefined : new URL(data.WEB_PUBLIC_URL);
+  const configuredHosts = parseList(data.ALLOWED_HOSTS);
+  const configuredOrigins = parseList(data.ALLOWED_ORIGINS).flatMap((entry) => originOf(entry) ?? []);
   return {
     ...data,
     artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts`,
     servingPublicUrl: (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, ""),
+    // Loopback names stay allowed: the web app listens on loopback, and a rebinding attack never sends them.
+    allowedHosts: [...LOOPBACK_HOSTS, ...(webPublicUrl ? [webPublicUrl.hostname] : []), ...configuredHosts],
+    allowedOrigins: [...configuredOrigins, ...(webPublicUrl ? [webPublicUrl.origin] : [])],
   };
 }
 
@@ -81,4 +152,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 export function config(): AppConfig {
   cached ??= loadConfig();
   return cached;
+}
+
+/** An upload limit and why it is what it is, for the 413 that refuses a larger file. */
+export interface UploadLimit {
+  maxBytes: number;
+  reason: string;
+}
+
+export function modelUploadLimit(): UploadLimit {
+  const maxBytes = config().MAX_UPLOAD_BYTES;
+  return {
+    maxBytes,
+    reason:
+      maxBytes === MAX_MODEL_FILE_BYTES ? "the largest model file onnxruntime can load" : "set by MAX_UPLOAD_BYTES",
+  };
+}
+
+export function datasetUploadLimit(): UploadLimit {
+  return { maxBytes: config().MAX_DATASET_BYTES, reason: "set by MAX_DATASET_BYTES" };
 }

@@ -1,13 +1,17 @@
 import { z } from "zod";
+import { quoted, requestRefusal } from "@/lib/api/request-policy";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
+import { STATE_CHANGING_METHODS } from "@/lib/http/cross-site";
 import { log } from "@/lib/log";
 
 /**
- * Every API route goes through `apiRoute`: it resolves who is calling, checks the permission the
- * route declares, runs the handler and turns any thrown error into the JSON error form
- * `{ error: { code, message } }` with its HTTP status. Unknown errors become a logged 500 whose
- * message reveals nothing internal.
+ * Every API route goes through `apiRoute`: it refuses requests for a host this server does not
+ * answer to and state-changing requests from other sites, checks that a state-changing request
+ * carries a body type the route takes (JSON unless the route says otherwise), resolves who is
+ * calling, checks the permission the route declares, runs the handler and turns any thrown error
+ * into the JSON error form `{ error: { code, message } }` with its HTTP status. Unknown errors
+ * become a logged 500 whose message reveals nothing internal.
  */
 
 export type Permission =
@@ -36,6 +40,50 @@ export interface HandlerContext<P> {
 }
 
 type RouteContext = { params: Promise<Record<string, string | string[]>> };
+
+/** What a state-changing request to a route may carry as its body. */
+export interface BodyContract {
+  /** Accepted media types, lower case, without parameters. */
+  mediaTypes: readonly string[];
+  /** What to send instead, for the 415 that refuses any other type. */
+  hint: string;
+}
+
+/** The body of every state-changing route that does not declare another: JSON. */
+export const JSON_BODY: BodyContract = {
+  mediaTypes: ["application/json"],
+  hint: "this endpoint takes a JSON body: send it with Content-Type: application/json",
+};
+
+export interface RouteOptions {
+  permission?: Permission;
+  body?: BodyContract;
+}
+
+/** The media type of a Content-Type value: lower case, without parameters. */
+export const mediaTypeOf = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
+
+/** Whether the request announces a body (a request with neither header has none). */
+function announcesBody(req: Request): boolean {
+  const length = req.headers.get("content-length");
+  return req.headers.has("transfer-encoding") || (length !== null && length.trim() !== "0");
+}
+
+/**
+ * A state-changing request carries a type the route takes, or no body at all. A form or a no-cors
+ * fetch on another site can only send text/plain, urlencoded or multipart bodies without asking
+ * first, so routes that take JSON cannot be driven by one.
+ */
+function checkBodyType(req: Request, contract: BodyContract): void {
+  if (!STATE_CHANGING_METHODS.has(req.method.toUpperCase())) return;
+  const contentType = req.headers.get("content-type");
+  if (contentType === null ? !announcesBody(req) : contract.mediaTypes.includes(mediaTypeOf(contentType))) return;
+  const sent =
+    contentType === null
+      ? "the request has a body but no Content-Type"
+      : `the request's Content-Type was ${quoted(contentType)}`;
+  throw new AppError("unsupported_media_type", `${contract.hint}; ${sent}`);
+}
 
 /** Accounts and roles come later; until then every caller is the configured local actor. */
 function resolveActor(_req: Request): Actor {
@@ -79,10 +127,13 @@ export function toAppError(error: unknown): AppError {
 
 export function apiRoute<P extends Record<string, string>>(
   handler: (context: HandlerContext<P>) => Promise<Response | unknown>,
-  options: { permission?: Permission } = {},
+  options: RouteOptions = {},
 ) {
   return async (req: Request, routeContext?: RouteContext): Promise<Response> => {
     try {
+      const refusal = requestRefusal(req);
+      if (refusal) throw refusal;
+      checkBodyType(req, options.body ?? JSON_BODY);
       const actor = resolveActor(req);
       if (!mayDo(actor, options.permission)) {
         throw new AppError("forbidden", `you do not have the '${options.permission}' permission`);

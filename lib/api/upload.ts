@@ -1,13 +1,16 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeWebReadableStream } from "node:stream/web";
 import busboy from "busboy";
-import { UploadTooLargeError } from "@/lib/artifacts";
+import { type BodyContract, mediaTypeOf } from "@/lib/api/handler";
+import { formatBytes, UploadTooLargeError } from "@/lib/artifacts";
+import type { UploadLimit } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 
 /**
  * Reads an upload from a request without holding it in memory: either the raw body
- * (`application/octet-stream`, or a text type the route accepts; file name in `X-Filename`) or
+ * (`application/octet-stream`, or a type the route accepts; file name in `X-Filename`) or
  * `multipart/form-data` with a `file` part (text fields placed before the file are passed along).
+ * A route declares `uploadBody(...)` as its body contract, so apiRoute refuses any other type first.
  */
 export interface IncomingUpload {
   stream: Readable;
@@ -17,11 +20,20 @@ export interface IncomingUpload {
   fields: Record<string, string>;
 }
 
-export interface UploadOptions {
+export interface UploadBodyOptions {
   /** Media types a route takes as a raw body besides application/octet-stream (e.g. text/csv). */
   rawTypes?: readonly string[];
   /** What the file is, for the message that asks for a supported form: "the model file". */
   what?: string;
+}
+
+/** The body contract of an upload route: the raw file or a multipart form. */
+export function uploadBody({ rawTypes = [], what = "the model file" }: UploadBodyOptions = {}): BodyContract {
+  const raw = [...rawTypes, "application/octet-stream"];
+  return {
+    mediaTypes: [...raw, "multipart/form-data"],
+    hint: `send ${what} as the raw request body (Content-Type: ${raw.join(", ")}, name in X-Filename) or as multipart/form-data with a 'file' field`,
+  };
 }
 
 const MAX_FILENAME = 255;
@@ -63,38 +75,52 @@ function cleanHeaderText(value: string): string {
   }
 }
 
-const mediaType = (contentType: string) => contentType.split(";")[0]!.trim().toLowerCase();
+const UNITS = [
+  ["TiB", 1024 ** 4],
+  ["GiB", 1024 ** 3],
+  ["MiB", 1024 ** 2],
+  ["KiB", 1024],
+] as const;
+
+/** "2 GiB − 1 byte" for a limit one byte under a whole unit, else the nearest unit ("195 KiB"). */
+function roundedLimit(bytes: number): string {
+  const unit = UNITS.find(([, size]) => (bytes + 1) % size === 0);
+  return unit ? `${(bytes + 1) / unit[1]} ${unit[0]} − 1 byte` : formatBytes(bytes);
+}
+
+function tooLarge({ maxBytes, reason }: UploadLimit): AppError {
+  return new AppError(
+    "payload_too_large",
+    `the file is larger than the upload limit of ${roundedLimit(maxBytes)} (${maxBytes} bytes), ${reason}`,
+  );
+}
 
 export async function receiveUpload<T>(
   req: Request,
-  maxBytes: number,
+  limit: UploadLimit,
   consume: (upload: IncomingUpload) => Promise<T>,
-  options: UploadOptions = {},
 ): Promise<T> {
-  const declaredLength = Number(req.headers.get("content-length") ?? NaN);
-  if (Number.isFinite(declaredLength) && declaredLength > maxBytes + 64 * 1024) throw new UploadTooLargeError(maxBytes);
-  const contentType = (req.headers.get("content-type") ?? "application/octet-stream").toLowerCase();
-  const rawTypes = options.rawTypes ?? [];
-
-  if (contentType.startsWith("multipart/form-data")) return receiveMultipart(req, contentType, maxBytes, consume);
-  // JSON, text and form bodies are usually a client that meant another endpoint or format.
-  if (
-    !rawTypes.includes(mediaType(contentType)) &&
-    (contentType.startsWith("application/json") ||
-      contentType.startsWith("text/") ||
-      contentType.includes("x-www-form-urlencoded"))
-  ) {
-    const types = [...rawTypes, "application/octet-stream"].join(", ");
-    throw new AppError(
-      "unsupported_media_type",
-      `send ${options.what ?? "the model file"} as the raw request body (Content-Type: ${types}, name in X-Filename) or as multipart/form-data with a 'file' field`,
-    );
+  try {
+    return await readUpload(req, limit.maxBytes, consume);
+  } catch (error) {
+    throw error instanceof UploadTooLargeError ? tooLarge(limit) : error;
   }
+}
+
+function readUpload<T>(req: Request, maxBytes: number, consume: (upload: IncomingUpload) => Promise<T>): Promise<T> {
+  const declaredLength = Number(req.headers.get("content-length") ?? NaN);
+  // Parameters keep their case: a multipart boundary is case-sensitive (Chrome and Safari use upper case).
+  const contentType = req.headers.get("content-type") ?? "application/octet-stream";
+  const multipart = mediaTypeOf(contentType) === "multipart/form-data";
+  // A raw body is the file; multipart framing adds a little to it.
+  const framing = multipart ? 64 * 1024 : 0;
+  if (Number.isFinite(declaredLength) && declaredLength > maxBytes + framing) throw new UploadTooLargeError(maxBytes);
+  if (multipart) return receiveMultipart(req, contentType, maxBytes, consume);
   if (declaredLength === 0) throw new AppError("bad_request", "the file is empty");
   return consume({
     stream: bodyStream(req),
     filename: cleanFilename(req.headers.get("x-filename")),
-    contentType: mediaType(contentType),
+    contentType: mediaTypeOf(contentType),
     fields: headerFields(req),
   });
 }
@@ -133,7 +159,12 @@ function receiveMultipart<T>(
         return;
       }
       sawFile = true;
-      const upload = { stream, filename: cleanFilename(info.filename), contentType: mediaType(info.mimeType), fields };
+      const upload = {
+        stream,
+        filename: cleanFilename(info.filename),
+        contentType: mediaTypeOf(info.mimeType),
+        fields,
+      };
       consume(upload).then(resolve, (error: unknown) => {
         stream.resume();
         reject(error);

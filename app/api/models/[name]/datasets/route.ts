@@ -1,6 +1,6 @@
 import { apiRoute, jsonResponse, parseQuery } from "@/lib/api/handler";
-import { receiveUpload } from "@/lib/api/upload";
-import { config } from "@/lib/config";
+import { receiveUpload, uploadBody } from "@/lib/api/upload";
+import { datasetUploadLimit } from "@/lib/config";
 import {
   createDatasetFromUpload,
   DATASET_CONTENT_TYPES,
@@ -24,30 +24,25 @@ export const POST = apiRoute<Params>(
   async ({ req, params, actor }) => {
     // Checked before the body is read, so a bad option does not cost an upload.
     const query = parseQuery(req, datasetUploadOptionsSchema);
-    const maxBytes = config().MAX_DATASET_BYTES;
-    const dataset = await receiveUpload(
-      req,
-      maxBytes,
-      async (upload) => {
-        const { name, labelColumn } = datasetUploadOptionsSchema.parse({ ...upload.fields, ...query });
-        return createDatasetFromUpload(
-          {
-            modelName: params.name,
-            body: upload.stream,
-            filename: upload.filename,
-            contentType: upload.contentType,
-            name,
-            labelColumn,
-            actor: actor.name,
-          },
-          { maxBytes },
-        );
-      },
-      { rawTypes: DATASET_CONTENT_TYPES, what: "the dataset" },
-    );
+    const limit = datasetUploadLimit();
+    const dataset = await receiveUpload(req, limit, async (upload) => {
+      const { name, labelColumn } = datasetUploadOptionsSchema.parse({ ...upload.fields, ...query });
+      return createDatasetFromUpload(
+        {
+          modelName: params.name,
+          body: upload.stream,
+          filename: upload.filename,
+          contentType: upload.contentType,
+          name,
+          labelColumn,
+          actor: actor.name,
+        },
+        { maxBytes: limit.maxBytes },
+      );
+    });
     return jsonResponse(dataset, 201, {
       location: `/api/models/${encodeURIComponent(params.name)}/datasets/${dataset.id}`,
     });
   },
-  { permission: "models.write" },
+  { permission: "models.write", body: uploadBody({ rawTypes: DATASET_CONTENT_TYPES, what: "the dataset" }) },
 );

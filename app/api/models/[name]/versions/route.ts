@@ -1,6 +1,6 @@
 import { apiRoute, jsonResponse, parseQuery } from "@/lib/api/handler";
-import { receiveUpload } from "@/lib/api/upload";
-import { config } from "@/lib/config";
+import { receiveUpload, uploadBody } from "@/lib/api/upload";
+import { modelUploadLimit } from "@/lib/config";
 import { createVersionFromUpload, descriptionSchema, listVersions, paginationSchema, tagsSchema } from "@/lib/registry";
 
 type Params = { name: string };
@@ -15,8 +15,8 @@ export const GET = apiRoute<Params>(
 /** Upload a new version: the raw file as the body, or multipart/form-data with a `file` part. */
 export const POST = apiRoute<Params>(
   async ({ req, params, actor }) => {
-    const maxBytes = config().MAX_UPLOAD_BYTES;
-    const version = await receiveUpload(req, maxBytes, async (upload) =>
+    const limit = modelUploadLimit();
+    const version = await receiveUpload(req, limit, async (upload) =>
       createVersionFromUpload(
         {
           modelName: params.name,
@@ -31,12 +31,12 @@ export const POST = apiRoute<Params>(
           ),
           actor: actor.name,
         },
-        { maxBytes },
+        { maxBytes: limit.maxBytes },
       ),
     );
     return jsonResponse(version, 202, {
       location: `/api/models/${encodeURIComponent(params.name)}/versions/${version.version}`,
     });
   },
-  { permission: "versions.write" },
+  { permission: "versions.write", body: uploadBody() },
 );
