@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import { LOOPBACK_HOSTS, parseList } from "@/lib/http/origins";
 
 /**
  * The environment, parsed and checked once per process. Defaults describe the embedded setup
@@ -34,10 +35,17 @@ const configSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Rows per evaluation chunk: the unit of progress, checkpoints and cancellation. */
   EVALUATE_CHUNK_ROWS: z.coerce.number().int().positive().default(8192),
-  /** Serving replicas: where they listen, and the URL clients use to reach them (or their load balancer). */
-  SERVING_HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * Serving replicas: where they listen (loopback until endpoints have keys; 0.0.0.0 opens them to
+   * the network), and the URL clients use to reach them (or their load balancer).
+   */
+  SERVING_HOST: z.string().min(1).default("127.0.0.1"),
   SERVING_PORT: z.coerce.number().int().min(0).max(65535).default(8501),
   SERVING_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Host names replicas answer to, comma separated ("*": any); blank: loopback and SERVING_PUBLIC_URL's host. */
+  SERVING_ALLOWED_HOSTS: z.string().default(""),
+  /** Browser origins that may call replicas (CORS), comma separated ("*": any); blank: none. */
+  SERVING_CORS_ORIGINS: z.string().default(""),
   /**
    * onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). The
    * default leaves one core to the HTTP thread (bench/README.md has the measurements).
@@ -57,7 +65,12 @@ const configSchema = z.object({
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });
 
-export type AppConfig = z.infer<typeof configSchema> & { artifactDir: string; servingPublicUrl: string };
+export type AppConfig = z.infer<typeof configSchema> & {
+  artifactDir: string;
+  servingPublicUrl: string;
+  servingAllowedHosts: string[];
+  servingCorsOrigins: string[];
+};
 
 let cached: AppConfig | undefined;
 
@@ -70,10 +83,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${problems.join("\n")}\nSee .env.example.`);
   }
   const data = parsed.data;
+  const servingPublicUrl = (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, "");
+  const servingAllowedHosts = parseList(data.SERVING_ALLOWED_HOSTS);
   return {
     ...data,
     artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts`,
-    servingPublicUrl: (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, ""),
+    servingPublicUrl,
+    servingAllowedHosts:
+      servingAllowedHosts.length > 0
+        ? servingAllowedHosts
+        : [...new Set([...LOOPBACK_HOSTS, new URL(servingPublicUrl).hostname.toLowerCase()])],
+    servingCorsOrigins: parseList(data.SERVING_CORS_ORIGINS),
   };
 }
 
