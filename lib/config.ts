@@ -8,6 +8,16 @@ import { LOOPBACK_HOSTS, parseList } from "@/lib/http/origins";
  */
 const byteSize = z.coerce.number().int().positive();
 
+/** "*" or an origin as browsers send it in the Origin header (no path, ASCII host). */
+const isOriginEntry = (entry: string) => {
+  if (entry === "*") return true;
+  try {
+    return new URL(entry).origin === entry;
+  } catch {
+    return false;
+  }
+};
+
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -45,7 +55,12 @@ const configSchema = z.object({
   /** Host names replicas answer to, comma separated ("*": any); blank: loopback and SERVING_PUBLIC_URL's host. */
   SERVING_ALLOWED_HOSTS: z.string().default(""),
   /** Browser origins that may call replicas (CORS), comma separated ("*": any); blank: none. */
-  SERVING_CORS_ORIGINS: z.string().default(""),
+  SERVING_CORS_ORIGINS: z
+    .string()
+    .default("")
+    .refine((setting) => parseList(setting).every(isOriginEntry), {
+      message: 'each entry must be an origin such as https://app.example.com (scheme, host, optional port) or "*"',
+    }),
   /**
    * onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). The
    * default leaves one core to the HTTP thread (bench/README.md has the measurements).

@@ -166,6 +166,10 @@ describe("inference bodies", () => {
     ];
     for (const [path, body, message] of cases) expectError(await post(path, body), 400, message);
     await expectStillServing();
+    // No rows is a request like any other.
+    const zero = await post(v2Path(), input({ shape: [0, 64], data: [] }));
+    expect(zero.status).toBe(200);
+    expect(JSON.parse(zero.body)).toMatchObject({ outputs: [{ shape: [0, 10], data: [] }] });
   });
 });
 
