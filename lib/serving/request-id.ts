@@ -10,7 +10,10 @@ export const REQUEST_ID_RULE = `1 to ${MAX_REQUEST_ID_LENGTH} visible ASCII char
 
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
-export const isValidRequestId = (value: string): boolean =>
+/** A string that passed the rule: the only kind of request id a response header takes. */
+export type RequestId = string & { readonly checked: unique symbol };
+
+export const isValidRequestId = (value: string): value is RequestId =>
   value.length <= MAX_REQUEST_ID_LENGTH && VISIBLE_ASCII.test(value);
 
 /** Why `value` cannot be a request id, for an error message that names `what` carried it; null when it can. */

@@ -5,6 +5,7 @@
  * would make Node throw while answering, so each is checked once more on its way out.
  */
 import http, { type OutgoingHttpHeaders } from "node:http";
+import type { RequestId } from "@/lib/serving/request-id";
 
 /** What a response may say besides its body. */
 export interface ResponseOptions {
@@ -37,7 +38,7 @@ export interface CorsGrant {
 export interface ResponseHead {
   contentType?: string;
   contentLength?: number;
-  requestId?: string;
+  requestId?: RequestId;
   cors?: CorsGrant | null;
   options?: ResponseOptions;
 }

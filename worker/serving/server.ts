@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import { config } from "@/lib/config";
 import type { Logger } from "@/lib/log";
 import type { MetricsRecorder } from "@/lib/serving/metrics-recorder";
-import { requestIdProblem } from "@/lib/serving/request-id";
+import { requestIdProblem, type RequestId } from "@/lib/serving/request-id";
 import { SERVING_LABELS, type ServingLabel } from "@/lib/serving/schemas";
 import {
   checkCrossSitePost,
@@ -59,7 +59,7 @@ interface Exchange {
   res: ServerResponse;
   startedAt: number;
   /** Checked (lib/serving/request-id) before it is set: it goes back in a header. */
-  requestId: string;
+  requestId: RequestId;
   /** CORS answer headers, when the request's Origin is configured. */
   cors: CorsGrant | null;
   protocol: Protocol | null;
@@ -176,19 +176,19 @@ function parseJson(body: Buffer): unknown {
  * Ids for requests that bring none: a random prefix per handler (74 random bits) and a counter, in a
  * UUID's form. Unique across replicas without drawing random bytes for every request.
  */
-function requestIdSource(): () => string {
+function requestIdSource(): () => RequestId {
   const prefix = randomUUID().slice(0, 24);
   let counter = 0;
-  return () => prefix + (counter++).toString(16).padStart(12, "0");
+  return () => (prefix + (counter++).toString(16).padStart(12, "0")) as RequestId;
 }
 
 /** The request id a client sent in X-Request-Id, checked; undefined when it sent none. */
-function headerRequestId(req: IncomingMessage): string | undefined {
+function headerRequestId(req: IncomingMessage): RequestId | undefined {
   const header = req.headers["x-request-id"];
   if (header === undefined) return undefined;
   const problem = requestIdProblem(header, "the X-Request-Id header");
   if (problem) throw new HttpError(400, problem);
-  return header as string;
+  return header as RequestId;
 }
 
 const pathOf = (url: string) => url.split("?", 1)[0]!;
@@ -247,7 +247,12 @@ export function createServingHandler(options: ServingHandlerOptions) {
   }
 
   function fail(exchange: Exchange, error: unknown) {
-    if (error instanceof HttpError) return send(exchange, error.status, { error: error.message }, error.options);
+    if (error instanceof HttpError) {
+      // A POST refused before its body was read: closing beats reading a body nobody will use.
+      const unread = exchange.req.method === "POST" && !exchange.req.complete;
+      const responseOptions = unread ? { ...error.options, close: true } : error.options;
+      return send(exchange, error.status, { error: error.message }, responseOptions);
+    }
     if (error instanceof InvalidInput) return send(exchange, 400, { error: error.message });
     if (error instanceof RouteError) return send(exchange, 404, { error: error.message });
     if (error instanceof QueueFullError) {

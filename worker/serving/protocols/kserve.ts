@@ -3,7 +3,7 @@
  * https://kserve.github.io/website/latest/modelserving/data_plane/v2_protocol/
  */
 import type { TensorSpec } from "@/lib/registry/schemas";
-import { requestIdProblem } from "@/lib/serving/request-id";
+import { requestIdProblem, type RequestId } from "@/lib/serving/request-id";
 import { quoted } from "../messages";
 import type { HostedVersion } from "../model-host";
 import {
@@ -27,7 +27,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 export interface V2Request {
-  id: string | undefined;
+  id: RequestId | undefined;
   inputs: Map<string, HostTensor>;
   /** Outputs the caller asked for; all of them when absent. */
   outputNames: string[] | null;
@@ -92,7 +92,7 @@ export function parseV2Request(body: unknown): V2Request {
     }
     outputNames = outputs.map((output) => (output as { name: string }).name);
   }
-  return { id: id as string | undefined, inputs: parsed, outputNames };
+  return { id: id as RequestId | undefined, inputs: parsed, outputNames };
 }
 
 export function selectOutputs(specs: TensorSpec[], requested: string[] | null): TensorSpec[] {
