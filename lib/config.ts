@@ -52,6 +52,9 @@ function originOf(url: string): string | undefined {
   }
 }
 
+/** "*" or an origin as browsers send it in the Origin header (no path, ASCII host). */
+const isOriginEntry = (entry: string) => entry === "*" || originOf(entry) === entry;
+
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -83,10 +86,22 @@ const configSchema = z.object({
   WORKER_LOCK_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Rows per evaluation chunk: the unit of progress, checkpoints and cancellation. */
   EVALUATE_CHUNK_ROWS: z.coerce.number().int().positive().default(8192),
-  /** Serving replicas: where they listen, and the URL clients use to reach them (or their load balancer). */
-  SERVING_HOST: z.string().min(1).default("0.0.0.0"),
+  /**
+   * Serving replicas: where they listen (loopback until endpoints have keys; 0.0.0.0 opens them to
+   * the network), and the URL clients use to reach them (or their load balancer).
+   */
+  SERVING_HOST: z.string().min(1).default("127.0.0.1"),
   SERVING_PORT: z.coerce.number().int().min(0).max(65535).default(8501),
   SERVING_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Host names replicas answer to, comma separated ("*": any); blank: loopback and SERVING_PUBLIC_URL's host. */
+  SERVING_ALLOWED_HOSTS: hostListSetting,
+  /** Browser origins that may call replicas (CORS), comma separated ("*": any); blank: none. */
+  SERVING_CORS_ORIGINS: z
+    .string()
+    .default("")
+    .refine((setting) => parseList(setting).every(isOriginEntry), {
+      message: 'each entry must be an origin such as https://app.example.com (scheme, host, optional port) or "*"',
+    }),
   /**
    * onnxruntime intra-op threads per hosted version; 0 lets onnxruntime pick (one per core). The
    * default leaves one core to the HTTP thread (bench/README.md has the measurements).
@@ -122,6 +137,9 @@ export type AppConfig = z.infer<typeof configSchema> & {
   allowedHosts: string[];
   /** ALLOWED_ORIGINS as normalised origins, WEB_PUBLIC_URL's origin included. */
   allowedOrigins: string[];
+  /** SERVING_ALLOWED_HOSTS, or loopback names and SERVING_PUBLIC_URL's host when it is blank. */
+  servingAllowedHosts: string[];
+  servingCorsOrigins: string[];
 };
 
 let cached: AppConfig | undefined;
@@ -138,13 +156,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const webPublicUrl = data.WEB_PUBLIC_URL === undefined ? undefined : new URL(data.WEB_PUBLIC_URL);
   const configuredHosts = parseList(data.ALLOWED_HOSTS);
   const configuredOrigins = parseList(data.ALLOWED_ORIGINS).flatMap((entry) => originOf(entry) ?? []);
+  const servingPublicUrl = (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, "");
+  const servingAllowedHosts = parseList(data.SERVING_ALLOWED_HOSTS);
   return {
     ...data,
     artifactDir: data.ARTIFACT_DIR ?? `${data.DATA_DIR.replace(/\/$/, "")}/artifacts`,
-    servingPublicUrl: (data.SERVING_PUBLIC_URL ?? `http://localhost:${data.SERVING_PORT}`).replace(/\/$/, ""),
+    servingPublicUrl,
     // Loopback names stay allowed: the web app listens on loopback, and a rebinding attack never sends them.
     allowedHosts: [...LOOPBACK_HOSTS, ...(webPublicUrl ? [webPublicUrl.hostname] : []), ...configuredHosts],
     allowedOrigins: [...configuredOrigins, ...(webPublicUrl ? [webPublicUrl.origin] : [])],
+    servingAllowedHosts:
+      servingAllowedHosts.length > 0
+        ? servingAllowedHosts
+        : [...new Set([...LOOPBACK_HOSTS, new URL(servingPublicUrl).hostname.toLowerCase()])],
+    servingCorsOrigins: parseList(data.SERVING_CORS_ORIGINS),
   };
 }
 

@@ -53,6 +53,65 @@ export async function writePredictionLogs(database: Db, rows: PredictionLogRow[]
     ON CONFLICT DO NOTHING`;
 }
 
+/**
+ * What a failed write says about its rows: `refused` when the database rejected their data (a value
+ * out of range, a key too long to index, a version deleted meanwhile), which no retry can fix;
+ * `unreachable` when it could not be reached or dropped the connection, which time may fix;
+ * `failed` for anything else (retried too).
+ */
+export type WriteFailure = "refused" | "unreachable" | "failed";
+
+/** Driver adapter error kinds that mean the connection, not the statement, failed. */
+const CONNECTION_KINDS = new Set([
+  "DatabaseNotReachable",
+  "DatabaseDoesNotExist",
+  "DatabaseAccessDenied",
+  "AuthenticationFailed",
+  "ConnectionClosed",
+  "SocketTimeout",
+  "TlsConnectionError",
+  "TooManyConnections",
+]);
+/** Driver adapter error kinds for a value or constraint the rows broke. */
+const DATA_KINDS = new Set([
+  "LengthMismatch",
+  "UniqueConstraintViolation",
+  "NullConstraintViolation",
+  "ForeignKeyConstraintViolation",
+  "InvalidInputValue",
+  "ValueOutOfRange",
+]);
+/** Socket errors, and Prisma's own codes for a server it cannot reach or that closed the connection. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "P1001",
+  "P1002",
+  "P1008",
+  "P1017",
+]);
+
+export function classifyWriteFailure(error: unknown): WriteFailure {
+  const record = error as { name?: string; code?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
+  if (record?.name === "PrismaClientInitializationError") return "unreachable";
+  const cause = (record?.meta?.driverAdapterError?.cause ?? error) as { kind?: string; code?: unknown } | undefined;
+  const kind = cause?.kind;
+  const code = typeof cause?.code === "string" ? cause.code : typeof record?.code === "string" ? record.code : "";
+  if ((kind && CONNECTION_KINDS.has(kind)) || CONNECTION_CODES.has(code)) return "unreachable";
+  if (kind && DATA_KINDS.has(kind)) return "refused";
+  if (kind === "postgres") {
+    // SQLSTATE classes: 08 connection exception, 57P admin/crash shutdown; 22 data exception,
+    // 23 integrity constraint violation, 54 program limit exceeded (an index row too large).
+    if (code.startsWith("08") || code.startsWith("57P") || code === "53300") return "unreachable";
+    if (code.startsWith("22") || code.startsWith("23") || code.startsWith("54")) return "refused";
+  }
+  return "failed";
+}
+
 async function modelIdOf(database: Db, modelName: string): Promise<string> {
   const model = await database.registeredModel.findUnique({ where: { name: modelName }, select: { id: true } });
   if (!model) throw notFound(`model '${modelName}'`);

@@ -20,18 +20,36 @@ const classifier: PredictionSource = {
   settings: { predictionSampleRate: 1 },
 };
 
+/** Errors shaped as Prisma's driver adapter reports them (see classifyWriteFailure). */
+const unreachable = () =>
+  Object.assign(new Error("Can't reach database server"), {
+    code: "P2010",
+    meta: { driverAdapterError: { cause: { kind: "DatabaseNotReachable" } } },
+  });
+const indexRowTooLarge = () =>
+  Object.assign(new Error("index row size 3032 exceeds btree version 4 maximum 2704"), {
+    code: "P2010",
+    meta: { driverAdapterError: { cause: { kind: "postgres", code: "54000" } } },
+  });
+
 function setup(options: { maxPendingRows?: number; writeBatchRows?: number; random?: () => number } = {}) {
   const written: PredictionLogRow[][] = [];
-  const state = { failing: false };
+  const attempts: string[][] = [];
+  const refused: string[] = [];
+  /** `failing`: every write fails as if the store were down; `refuse`: request ids the store refuses. */
+  const state = { failing: false, refuse: new Set<string>(), failAfterWrites: Infinity };
   const logger = new PredictionLogger({
     write: async (rows) => {
-      if (state.failing) throw new Error("store unreachable");
+      attempts.push(rows.map((row) => row.requestId));
+      if (state.failing || written.length >= state.failAfterWrites) throw unreachable();
+      if (rows.some((row) => state.refuse.has(row.requestId))) throw indexRowTooLarge();
       written.push(rows);
     },
+    onRefused: (rows) => refused.push(...rows.map((row) => row.requestId)),
     ...options,
   });
   const requestIds = () => written.flat().map((row) => `${row.requestId}/${row.row}`);
-  return { logger, written, state, requestIds };
+  return { logger, written, attempts, refused, state, requestIds };
 }
 
 describe("readPredictions", () => {
@@ -117,12 +135,50 @@ describe("PredictionLogger", () => {
     expect(logger.pendingRows).toBe(2);
     logger.record(classifier, "c", { logits: scores([[0, 1, 0]]) }, 1);
     logger.record(classifier, "d", { logits: scores([[0, 1, 0]]) }, 1);
-    expect(logger.droppedRows).toBe(1);
+    expect(logger.droppedRows).toEqual({ refused: 0, unreachable: 1, write_failed: 0, backlog: 0 });
     expect(logger.pendingRows).toBe(3);
 
     state.failing = false;
     await logger.flush();
     expect(requestIds()).toEqual(["b/0", "c/0", "d/0"]);
+  });
+
+  it("drops only the rows the store refuses for their data, counted, and writes the rest of their batch", async () => {
+    const { logger, attempts, refused, state, requestIds } = setup({ writeBatchRows: 8 });
+    state.refuse = new Set(["long-id"]);
+    for (const id of ["a", "b", "c", "long-id", "d", "e", "f"]) {
+      logger.record(classifier, id, { logits: scores([[0, 1, 0]]) }, 1);
+    }
+    await logger.flush();
+    expect(requestIds()).toEqual(["a/0", "b/0", "c/0", "d/0", "e/0", "f/0"]);
+    expect(refused).toEqual(["long-id"]);
+    expect(logger.droppedRows).toEqual({ refused: 1, unreachable: 0, write_failed: 0, backlog: 0 });
+    expect(logger.pendingRows).toBe(0);
+    // Halved until the refused row stood alone: 7 → 4 + 3 → 2 + 2 → 1 + 1.
+    expect(attempts.length).toBeLessThanOrEqual(2 * Math.ceil(Math.log2(7)) + 1);
+
+    // Later flushes are not held up by it.
+    logger.record(classifier, "g", { logits: scores([[0, 1, 0]]) }, 1);
+    await logger.flush();
+    expect(requestIds()).toContain("g/0");
+  });
+
+  it("keeps every row not yet written when the store goes away while a refused batch is split", async () => {
+    const { logger, state, requestIds } = setup({ writeBatchRows: 8 });
+    state.refuse = new Set(["long-id"]);
+    state.failAfterWrites = 1;
+    for (const id of ["a", "b", "long-id", "c"]) logger.record(classifier, id, { logits: scores([[0, 1, 0]]) }, 1);
+    await logger.flush();
+    // [a, b, long-id, c] was refused; [a, b] was written, then the store went away.
+    expect(requestIds()).toEqual(["a/0", "b/0"]);
+    expect(logger.pendingRows).toBe(2);
+    expect(logger.droppedRows.refused).toBe(0);
+
+    state.failAfterWrites = Infinity;
+    await logger.flush();
+    expect(requestIds()).toEqual(["a/0", "b/0", "c/0"]);
+    expect(logger.droppedRows.refused).toBe(1);
+    expect(logger.pendingRows).toBe(0);
   });
 
   it("samples requests at the version's rate and logs nothing at 0", async () => {

@@ -2,11 +2,12 @@
  * Logs what an endpoint predicted, so ground truth sent later can be matched to it. The request path
  * only keeps a reference to the response's output tensors (after a sampling draw); classes, scores
  * and rows are worked out and written in the background. Memory stays bounded: while the store is
- * down, the oldest pending rows are dropped and counted, like the request metrics.
+ * down, the oldest pending rows are dropped and counted, like the request metrics. A batch the store
+ * refuses for its data is split until the refused rows stand alone; only those are dropped.
  */
 import { toProbabilities } from "@/lib/evaluate/classification";
 import type { Signature } from "@/lib/registry/schemas";
-import type { PredictionLogRow } from "@/lib/serving/prediction-store";
+import { classifyWriteFailure, type PredictionLogRow, type WriteFailure } from "@/lib/serving/prediction-store";
 import { predictionPlan, type PredictionPlan } from "@/lib/serving/predictions";
 import type { HostTensor } from "./tensors";
 
@@ -28,8 +29,19 @@ interface PendingRequest {
   at: Date;
 }
 
+/**
+ * Why logged predictions were dropped: the store refused the row itself, or the buffer overflowed
+ * while the store was unreachable, while writes failed otherwise, or while writes merely lagged.
+ */
+export const PREDICTION_DROP_REASONS = ["refused", "unreachable", "write_failed", "backlog"] as const;
+export type PredictionDropReason = (typeof PREDICTION_DROP_REASONS)[number];
+
 export interface PredictionLoggerOptions {
   write: (rows: PredictionLogRow[]) => Promise<void>;
+  /** What a failed write says about its rows (by default, read from the database's error). */
+  classify?: (error: unknown) => WriteFailure;
+  /** Rows the store refused for their data, dropped; `error` is its answer for the last of them. */
+  onRefused?: (rows: PredictionLogRow[], error: unknown) => void;
   /** Rows held while the store cannot be reached; older ones are dropped beyond this. */
   maxPendingRows?: number;
   /** Rows per write. */
@@ -102,8 +114,15 @@ export class PredictionLogger {
   private flushing: Promise<void> | null = null;
   private readonly maxPendingRows: number;
   private readonly random: () => number;
-  /** Rows dropped because the store was away longer than the buffer lasts. */
-  droppedRows = 0;
+  /** Rows dropped, by reason (see PredictionDropReason). */
+  readonly droppedRows: Record<PredictionDropReason, number> = {
+    refused: 0,
+    unreachable: 0,
+    write_failed: 0,
+    backlog: 0,
+  };
+  /** Why the last write failed, until one succeeds: what rows dropped for lack of room are counted as. */
+  private failing: "unreachable" | "write_failed" | null = null;
 
   constructor(private readonly options: PredictionLoggerOptions) {
     this.maxPendingRows = options.maxPendingRows ?? DEFAULT_MAX_PENDING_ROWS;
@@ -156,15 +175,50 @@ export class PredictionLogger {
       this.convertPending(batchRows);
       if (this.unwritten.length === 0) return;
       const batch = this.unwritten.splice(0, batchRows);
-      try {
-        await this.options.write(batch);
-      } catch (error) {
-        this.unwritten = batch.concat(this.unwritten);
+      const failed = await this.writeIsolatingRefused(batch);
+      if (failed) {
+        this.unwritten = failed.rows.concat(this.unwritten);
+        this.failing = failed.reason;
         this.enforceBound();
-        this.options.onError?.(error);
+        this.options.onError?.(failed.error);
         return;
       }
+      this.failing = null;
     }
+  }
+
+  /**
+   * Writes a batch; one the store refuses for its data is halved, and each half written, until the
+   * rows it refuses stand alone and are dropped (a bad row costs about 2·log2(batch) statements).
+   * Any other failure returns the rows not yet written, for a later flush.
+   */
+  private async writeIsolatingRefused(
+    batch: PredictionLogRow[],
+  ): Promise<{ rows: PredictionLogRow[]; reason: "unreachable" | "write_failed"; error: unknown } | null> {
+    const classify = this.options.classify ?? classifyWriteFailure;
+    // Last in, first out: the first half is written before the second, keeping the rows in order.
+    const parts = [batch];
+    while (parts.length > 0) {
+      const part = parts.pop()!;
+      try {
+        await this.options.write(part);
+        continue;
+      } catch (error) {
+        const failure = classify(error);
+        if (failure !== "refused") {
+          const rows = [part, ...parts.reverse()].flat();
+          return { rows, reason: failure === "unreachable" ? "unreachable" : "write_failed", error };
+        }
+        if (part.length === 1) {
+          this.droppedRows.refused += 1;
+          this.options.onRefused?.(part, error);
+          continue;
+        }
+        const half = Math.ceil(part.length / 2);
+        parts.push(part.slice(half), part.slice(0, half));
+      }
+    }
+    return null;
   }
 
   /** Turns the oldest pending requests into rows until `rows` rows wait to be written. */
@@ -194,14 +248,15 @@ export class PredictionLogger {
   private enforceBound(): void {
     let excess = this.pendingRows - this.maxPendingRows;
     if (excess <= 0) return;
+    const reason = this.failing ?? "backlog";
     const fromUnwritten = Math.min(excess, this.unwritten.length);
     this.unwritten.splice(0, fromUnwritten);
-    this.droppedRows += fromUnwritten;
+    this.droppedRows[reason] += fromUnwritten;
     excess -= fromUnwritten;
     while (excess > 0 && this.pending.length > 0) {
       const dropped = this.pending.shift()!;
       this.pendingRequestRows -= dropped.rows;
-      this.droppedRows += dropped.rows;
+      this.droppedRows[reason] += dropped.rows;
       excess -= dropped.rows;
     }
   }

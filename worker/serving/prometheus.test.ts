@@ -57,4 +57,25 @@ describe("ServingMetrics", () => {
     expect(text).toContain("modelyard_serving_process_cpu_seconds_total");
     expect(text).not.toContain('model="idle"');
   });
+
+  it("counts dropped logged predictions by reason", async () => {
+    const metrics = new ServingMetrics();
+    const dropped = { refused: 2, unreachable: 0, write_failed: 0, backlog: 0 };
+    metrics.observe({
+      states: () => [],
+      queueDepths: () => [],
+      droppedBuckets: () => 0,
+      droppedPredictions: () => dropped,
+    });
+    expect(await linesOf(metrics, "modelyard_serving_prediction_logs_dropped_total")).toEqual([
+      'modelyard_serving_prediction_logs_dropped_total{reason="refused"} 2',
+      'modelyard_serving_prediction_logs_dropped_total{reason="unreachable"} 0',
+      'modelyard_serving_prediction_logs_dropped_total{reason="write_failed"} 0',
+      'modelyard_serving_prediction_logs_dropped_total{reason="backlog"} 0',
+    ]);
+    dropped.unreachable = 5;
+    expect(await linesOf(metrics, 'modelyard_serving_prediction_logs_dropped_total{reason="unreachable"}')).toEqual([
+      'modelyard_serving_prediction_logs_dropped_total{reason="unreachable"} 5',
+    ]);
+  });
 });

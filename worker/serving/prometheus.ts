@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 import type { ReplicaModel } from "@/lib/serving/schemas";
+import { PREDICTION_DROP_REASONS, type PredictionDropReason } from "./prediction-logger";
 
 export type Protocol = "v2" | "tf";
 
@@ -8,7 +9,7 @@ export interface GaugeSources {
   states(): ReplicaModel[];
   queueDepths(): { modelName: string; version: number; depth: number }[];
   droppedBuckets(): number;
-  droppedPredictions(): number;
+  droppedPredictions(): Readonly<Record<PredictionDropReason, number>>;
 }
 
 /** Latency buckets in seconds: sub-millisecond resolution for small models, up to long compute. */
@@ -225,11 +226,20 @@ export class ServingMetrics {
   /** Keyed by the hosted version object, which lives as long as it is served. */
   private readonly versions = new WeakMap<object, VersionMetrics>();
 
-  private readonly droppedPredictionRows: Gauge = new Gauge({
-    name: "modelyard_serving_dropped_prediction_logs",
-    help: "Logged predictions dropped because the database was unreachable for too long.",
+  private readonly droppedPredictionRows: Counter<"reason"> = new Counter({
+    name: "modelyard_serving_prediction_logs_dropped_total",
+    help:
+      "Logged predictions dropped, by reason: refused (the database refused the row), or the buffer " +
+      "overflowed while the database was unreachable, while writes failed otherwise (write_failed), or while writes lagged (backlog).",
+    labelNames: ["reason"] as const,
     registers: [this.registry],
-    collect: (): void => this.droppedPredictionRows.set(this.sources?.droppedPredictions() ?? 0),
+    collect: (): void => {
+      // The logger keeps the totals; each scrape reports them as they stand.
+      const dropped = this.sources?.droppedPredictions();
+      this.droppedPredictionRows.reset();
+      for (const reason of PREDICTION_DROP_REASONS)
+        this.droppedPredictionRows.labels(reason).inc(dropped?.[reason] ?? 0);
+    },
   });
 
   constructor() {

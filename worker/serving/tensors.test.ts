@@ -80,6 +80,17 @@ describe("flattenNested", () => {
     ).toThrow(/data\[1\]\[1\] is nested deeper/);
     expect(() => flattenNested([1, [2]], "data")).toThrow(/data\[1\] is a list among values/);
   });
+
+  it("refuses nesting deeper than any tensor, without walking it", () => {
+    let deep: unknown = 0;
+    for (let depth = 0; depth < 100_000; depth++) deep = [deep];
+    expect(() => flattenNested(deep, "data")).toThrow(
+      "data is nested more than 32 lists deep; tensors have at most 32 dimensions",
+    );
+    let deepest32: unknown = 0;
+    for (let depth = 0; depth < 32; depth++) deepest32 = [deepest32];
+    expect(flattenNested(deepest32, "data").dims).toHaveLength(32);
+  });
 });
 
 describe("toTensorData", () => {
@@ -94,6 +105,23 @@ describe("toTensorData", () => {
     expect(() => toTensorData("int32", [1.5], "x")).toThrow(InvalidInput);
     expect(() => toTensorData("bool", [1], "x")).toThrow(/expected true or false/);
     expect(() => toTensorData("float64", [null], "x")).toThrow(/element 0 is null, expected a number/);
+  });
+
+  it("refuses numbers beyond the float type's range and shows no value whole", () => {
+    expect(toTensorData("float32", [3.4e38, -3.4e38, "Infinity"], "x")).toEqual(
+      Float32Array.from([3.4e38, -3.4e38, Infinity]),
+    );
+    expect(() => toTensorData("float32", [1e39], "x")).toThrow(
+      /element 0 is 1e\+39, expected a number within float32's range/,
+    );
+    expect(() => toTensorData("float64", [Infinity], "x")).toThrow(/element 0 is Infinity/);
+    expect(() => toTensorData("float16", [70000], "x")).toThrow(/within float16's range \(±65504\)/);
+    let deep: unknown = 0;
+    for (let depth = 0; depth < 100_000; depth++) deep = { a: deep };
+    expect(() => toTensorData("float32", [deep], "x")).toThrow("x: element 0 is an object, expected a number");
+    expect(() => toTensorData("float32", ["y".repeat(1_000_000)], "x")).toThrow(
+      `x: element 0 is "${"y".repeat(40)}…", expected a number`,
+    );
   });
 
   it("writes tensors back as the JSON text JSON.stringify gives for their values", () => {

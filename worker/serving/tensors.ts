@@ -3,6 +3,7 @@
  * model's element type, checked against the version's signature, and back again for the response.
  */
 import type { TensorSpec } from "@/lib/registry/schemas";
+import { quoted } from "./messages";
 
 export type ElementType =
   | "float32"
@@ -107,6 +108,16 @@ export const protocolShape = (shape: (number | string)[]): number[] => shape.map
 
 export const elementCount = (dims: readonly number[]): number => dims.reduce((count, dim) => count * dim, 1);
 
+/** Deeper nesting is not a tensor any model takes, and walking it would exhaust the stack. */
+export const MAX_TENSOR_RANK = 32;
+
+/** The largest finite value of each float type; a JSON number beyond it would silently become infinity. */
+const FLOAT_MAX: Partial<Record<ElementType, number>> = {
+  float16: 65504,
+  float32: 3.4028234663852886e38,
+  float64: Number.MAX_VALUE,
+};
+
 export const describeShape = (dims: (number | string)[]): string => `[${dims.join(", ")}]`;
 
 /**
@@ -116,7 +127,14 @@ export const describeShape = (dims: (number | string)[]): string => `[${dims.joi
 export function flattenNested(value: unknown, what: string): { values: unknown[]; dims: number[] } {
   if (!Array.isArray(value)) return { values: [value], dims: [] };
   const dims: number[] = [];
-  for (let level: unknown = value; Array.isArray(level); level = level[0]) dims.push(level.length);
+  for (let level: unknown = value; Array.isArray(level); level = level[0]) {
+    if (dims.length === MAX_TENSOR_RANK) {
+      throw new InvalidInput(
+        `${what} is nested more than ${MAX_TENSOR_RANK} lists deep; tensors have at most ${MAX_TENSOR_RANK} dimensions`,
+      );
+    }
+    dims.push(level.length);
+  }
   if (dims.includes(0)) return { values: [], dims };
   if (dims.length === 1) {
     // The common case (V2's flat data): no copy, one pass, a loop rather than a callback per element.
@@ -190,14 +208,28 @@ export function fromHalfBits(bits: number): number {
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
 }
 
-function elementError(what: string, index: number, expected: string, got: unknown): InvalidInput {
-  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40)) : (JSON.stringify(got) ?? String(got));
-  return new InvalidInput(`${what}: element ${index} is ${shown}, expected ${expected}`);
+/** A JSON value as an error message shows it: never whole (a list or object may be huge or deep). */
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return "a list";
+  if (value !== null && typeof value === "object") return "an object";
+  return String(value);
 }
 
-/** JSON numbers for float tensors; also the strings "NaN", "Infinity" and "-Infinity", which JSON cannot spell. */
-function toFloat(value: unknown, what: string, index: number): number {
-  if (typeof value === "number") return value;
+function elementError(what: string, index: number, expected: string, got: unknown): InvalidInput {
+  return new InvalidInput(`${what}: element ${index} is ${describeValue(got)}, expected ${expected}`);
+}
+
+/**
+ * JSON numbers for float tensors, within the type's range; also the strings "NaN", "Infinity" and
+ * "-Infinity", which JSON cannot spell.
+ */
+function toFloat(value: unknown, type: ElementType, what: string, index: number): number {
+  if (typeof value === "number") {
+    const max = FLOAT_MAX[type]!;
+    if (value <= max && value >= -max) return value;
+    throw elementError(what, index, `a number within ${type}'s range (±${max}); send "Infinity" for infinity`, value);
+  }
   if (value === "NaN") return NaN;
   if (value === "Infinity" || value === "inf") return Infinity;
   if (value === "-Infinity" || value === "-inf") return -Infinity;
@@ -219,15 +251,17 @@ export function toTensorData(type: ElementType, values: unknown[], what: string)
     case "float32":
     case "float64": {
       const data = type === "float32" ? new Float32Array(count) : new Float64Array(count);
+      const max = FLOAT_MAX[type]!;
       for (let index = 0; index < count; index++) {
         const value = values[index];
-        data[index] = typeof value === "number" ? value : toFloat(value, what, index);
+        data[index] =
+          typeof value === "number" && value <= max && value >= -max ? value : toFloat(value, type, what, index);
       }
       return data;
     }
     case "float16": {
       const data = new Uint16Array(count);
-      for (let index = 0; index < count; index++) data[index] = toHalfBits(toFloat(values[index], what, index));
+      for (let index = 0; index < count; index++) data[index] = toHalfBits(toFloat(values[index], type, what, index));
       return data;
     }
     case "int64":
@@ -343,7 +377,7 @@ export function checkInputs(
   for (const name of provided.keys()) {
     if (!specs.some((spec) => spec.name === name)) {
       throw new InvalidInput(
-        `unknown input '${name}'; the model's inputs are ${specs.map((spec) => `'${spec.name}'`).join(", ")}`,
+        `unknown input ${quoted(name)}; the model's inputs are ${specs.map((spec) => `'${spec.name}'`).join(", ")}`,
       );
     }
   }

@@ -4,6 +4,7 @@
  */
 import type { ReplicaModel } from "@/lib/serving/schemas";
 import type { TensorSpec } from "@/lib/registry/schemas";
+import { quoted } from "../messages";
 import type { HostedVersion } from "../model-host";
 import {
   InvalidInput,
@@ -43,7 +44,7 @@ function specNamed(specs: TensorSpec[], name: string): TensorSpec {
   const spec = specs.find((candidate) => candidate.name === name);
   if (!spec) {
     throw new InvalidInput(
-      `unknown input '${name}'; the model's inputs are ${specs.map((input) => `'${input.name}'`).join(", ")}`,
+      `unknown input ${quoted(name)}; the model's inputs are ${specs.map((input) => `'${input.name}'`).join(", ")}`,
     );
   }
   return spec;
@@ -72,10 +73,10 @@ function parseInstances(instances: unknown, specs: TensorSpec[]): TfRequest {
     const spec = specNamed(specs, name);
     const column = instances.map((instance, index) => {
       const value = (instance as Record<string, unknown>)[name];
-      if (value === undefined) throw new InvalidInput(`instances[${index}] has no '${name}'`);
+      if (value === undefined) throw new InvalidInput(`instances[${index}] has no ${quoted(name)}`);
       return value;
     });
-    inputs.set(name, toTensor(spec, column, `input '${name}'`));
+    inputs.set(name, toTensor(spec, column, `input ${quoted(name)}`));
   }
   return { format: "row", inputs, rows: instances.length };
 }
@@ -84,7 +85,7 @@ function parseColumnar(columns: unknown, specs: TensorSpec[]): TfRequest {
   const inputs = new Map<string, HostTensor>();
   if (isNamedInputs(columns)) {
     for (const [name, value] of Object.entries(columns)) {
-      inputs.set(name, toTensor(specNamed(specs, name), value, `input '${name}'`));
+      inputs.set(name, toTensor(specNamed(specs, name), value, `input ${quoted(name)}`));
     }
   } else {
     if (specs.length > 1) {
@@ -99,7 +100,7 @@ export function parseTfRequest(body: unknown, specs: TensorSpec[]): TfRequest {
   if (!isObject(body)) throw new InvalidInput("the request body must be a JSON object with 'instances' or 'inputs'");
   const { signature_name: signatureName, instances, inputs } = body;
   if (signatureName !== undefined && signatureName !== "serving_default") {
-    throw new InvalidInput(`unknown signature_name '${String(signatureName)}'; the model has 'serving_default'`);
+    throw new InvalidInput(`unknown signature_name ${quoted(String(signatureName))}; the model has 'serving_default'`);
   }
   if (instances !== undefined && inputs !== undefined) {
     throw new InvalidInput("send either 'instances' (row format) or 'inputs' (columnar format), not both");
