@@ -112,8 +112,8 @@ async function ensureStateDir(stateDir: string): Promise<void> {
 /** Binaries the postgres user can execute: the packaged ones, else a copy under the state folder. */
 async function reachableNativeDir(nativeDir: string, stateDir: string, account: Account, log: (m: string) => void) {
   if (canExecute(binary(nativeDir, "postgres"), account)) return nativeDir;
-  const version = lastLine(run(binary(nativeDir, "postgres"), ["--version"]).stdout).replace(/\D+/g, "-");
-  const copy = path.join(stateDir, `postgresql${version}${process.platform}-${process.arch}`);
+  const version = /\d+(\.\d+)*/.exec(run(binary(nativeDir, "postgres"), ["--version"]).stdout)?.[0] ?? "unknown";
+  const copy = path.join(stateDir, `postgresql-${version}-${process.platform}-${process.arch}`);
   if (!canExecute(binary(copy, "postgres"), account)) {
     await ensureStateDir(stateDir);
     log(`the postgres user cannot execute PostgreSQL in ${nativeDir}; copying it to ${copy}`);
