@@ -30,7 +30,11 @@ export interface RecoveredJobs {
   resent: number;
   /** Rows that had used up their attempts and were failed. */
   failed: number;
+  /** PENDING versions whose validation had ended without saying so (left by older releases). */
+  versions?: number;
 }
+
+const ORPHANED_VERSION_MESSAGE = "validation ended without a result; upload the file again";
 
 export async function recoverLostJobs(
   database: Db,
@@ -90,7 +94,28 @@ export async function recoverLostJobs(
       logger.info(lost, "job had no live queue entry; sent again");
     }
   }
+  const orphaned = await failOrphanedVersions(database, queuedGraceMs);
+  if (orphaned > 0) {
+    recovered.versions = orphaned;
+    logger.warn({ versions: orphaned }, "PENDING versions with no unfinished validation job were failed");
+  }
   return recovered;
+}
+
+/** A PENDING version whose validation jobs have all ended will never leave PENDING by itself. */
+async function failOrphanedVersions(database: Db, graceMs: number): Promise<number> {
+  const { count } = await database.modelVersion.updateMany({
+    where: {
+      status: "PENDING",
+      createdAt: { lt: new Date(Date.now() - graceMs) },
+      AND: [
+        { jobs: { some: { kind: "VALIDATE" } } },
+        { jobs: { none: { kind: "VALIDATE", state: { in: ["QUEUED", "RUNNING"] } } } },
+      ],
+    },
+    data: { status: "FAILED", statusMessage: ORPHANED_VERSION_MESSAGE },
+  });
+  return count;
 }
 
 function gaveUpReason(kind: JobKind, attempts: number, lastFailure: string | undefined): string {

@@ -145,4 +145,15 @@ describe("the recovery sweep", () => {
     expect(detail.status).toBe("FAILED");
     expect(detail.statusMessage).toBe(row.error);
   });
+
+  it("fails a PENDING version whose validation job ended without saying so", async () => {
+    const { model, version, job } = await pendingVersion();
+    // As an older release left it: the job gave up, the version was never told.
+    await db().job.update({ where: { id: job.id }, data: { state: "FAILED", error: "see the worker log" } });
+    // Earlier tests ended jobs behind their versions' backs too; this one is looked at.
+    expect((await recoverLostJobs(db(), log, { queuedGraceMs: 0 })).versions).toBeGreaterThan(0);
+    const detail = await getVersion(model.name, version.version);
+    expect(detail.status).toBe("FAILED");
+    expect(detail.statusMessage).toBe("validation ended without a result; upload the file again");
+  });
 });
