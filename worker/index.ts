@@ -6,7 +6,7 @@ import { log as rootLog } from "@/lib/log";
 import { processEvaluate } from "./jobs/evaluate";
 import { processValidate } from "./jobs/validate";
 import { runMaintenance } from "./maintenance";
-import { resendQueuedJobs } from "./outbox";
+import { recoverLostJobs } from "./outbox";
 import { startQueueWorker } from "./registry";
 
 /** The worker process: runs every queue's processor and shuts down gracefully on SIGTERM/SIGINT. */
@@ -20,8 +20,10 @@ const workers: Worker[] = [
   startQueueWorker(QueueName.Evaluate, processEvaluate, { concurrency: 1, deps }),
 ];
 
+// Unfinished job rows whose queue entry is gone (Redis restarted empty, or the row was written while
+// it was away) are sent again: at start-up, then every half minute.
 const sweep = () =>
-  resendQueuedJobs(deps.database, log).catch((error: unknown) => log.warn({ err: error }, "outbox sweep failed"));
+  recoverLostJobs(deps.database, log).catch((error: unknown) => log.warn({ err: error }, "job recovery sweep failed"));
 void sweep();
 const sweepTimer = setInterval(sweep, 30_000);
 sweepTimer.unref();

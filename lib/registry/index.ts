@@ -12,4 +12,4 @@ export {
 } from "./versions";
 export { transitionStage, rollback, STAGE_LABEL } from "./stages";
 export { logMetrics, listMetrics } from "./metrics";
-export { listJobs, getJob, cancelJob } from "./jobs";
+export { listJobs, getJob, cancelJob, endUnfinishedJob, type UnfinishedEnd } from "./jobs";

