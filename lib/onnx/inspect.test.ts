@@ -1,10 +1,20 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildMlp, mulberry32, randomMlpLayers } from "./build";
+import { create } from "@bufbuild/protobuf";
+import { buildMlp, mulberry32, randomMlpLayers, tensorValueInfo } from "./build";
 import { OnnxModelError } from "./errors";
 import { inspectOnnx, type OnnxInspection } from "./inspect";
-import { decodeModel, encodeModel, onnx } from "./proto";
+import {
+  DataLocation,
+  DataType,
+  decodeModel,
+  encodeModel,
+  OperatorSetIdProtoSchema,
+  StringStringEntryProtoSchema,
+  ValueInfoProtoSchema,
+  type ValueInfoInit,
+} from "./proto";
 import { FIXTURE_MODELS } from "@/tests/fixtures/paths";
 
 const MODELS_DIR = FIXTURE_MODELS;
@@ -85,23 +95,23 @@ describe("inspectOnnx refuses unusable files", () => {
   });
 
   it("refuses a protobuf without a graph", () => {
-    expectModelError(() => inspectOnnx(encodeModel({ irVersion: 8 })), "not an ONNX model: the file has no graph");
+    expectModelError(() => inspectOnnx(encodeModel({ irVersion: 8n })), "not an ONNX model: the file has no graph");
   });
 
   it("refuses a model without ir_version", () => {
     const model = decodeModel(smallMlp());
-    model.irVersion = 0;
+    model.irVersion = 0n;
     expectModelError(() => inspectOnnx(encodeModel(model)), /^not a valid ONNX model: ir_version is missing/);
   });
 
   it("refuses weights stored in external data files", () => {
     const model = decodeModel(smallMlp());
-    const weight = model.graph!.initializer![0]!;
+    const weight = model.graph!.initializer[0]!;
     weight.rawData = new Uint8Array();
-    weight.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+    weight.dataLocation = DataLocation.EXTERNAL;
     weight.externalData = [
-      { key: "location", value: "weights.bin" },
-      { key: "offset", value: "0" },
+      create(StringStringEntryProtoSchema, { key: "location", value: "weights.bin" }),
+      create(StringStringEntryProtoSchema, { key: "offset", value: "0" }),
     ];
     expectModelError(
       () => inspectOnnx(encodeModel(model)),
@@ -115,32 +125,35 @@ describe("inspectOnnx details", () => {
   it("does not list initializers that are also graph inputs (IR < 4 style) as model inputs", () => {
     const model = decodeModel(smallMlp());
     const graph = model.graph!;
-    graph.input!.push(
-      ...graph.initializer!.map((tensor) => ({
-        name: tensor.name,
-        type: { tensorType: { elemType: tensor.dataType } },
-      })),
+    graph.input.push(
+      ...graph.initializer.map((tensor) => create(ValueInfoProtoSchema, tensorValueInfo(tensor.name, tensor.dataType))),
     );
-    model.irVersion = 3;
+    model.irVersion = 3n;
     const inspection = inspectOnnx(encodeModel(model));
     expect(inspection.inputs.map((input) => input.name)).toEqual(["x"]);
     expect(inspection.parameterCount).toBe(denseParameters([4, 3, 2]));
   });
 
   it("names dtypes numpy-style and marks unknown dims and ranks", () => {
-    const { INT64, BOOL, FLOAT16, STRING } = onnx.TensorProto.DataType;
+    const { INT64, BOOL, FLOAT16, STRING } = DataType;
     const model = decodeModel(smallMlp());
-    model.graph!.input = [
-      {
-        name: "ids",
-        type: { tensorType: { elemType: INT64, shape: { dim: [{ dimParam: "n" }, {}, { dimValue: 3 }] } } },
+    const tokens: ValueInfoInit = {
+      name: "tokens",
+      type: {
+        value: {
+          case: "sequenceType",
+          value: { elemType: { value: { case: "tensorType", value: { elemType: STRING } } } },
+        },
       },
-      { name: "mask", type: { tensorType: { elemType: BOOL } } },
-      { name: "half", type: { tensorType: { elemType: FLOAT16, shape: { dim: [] } } } },
-      { name: "tokens", type: { sequenceType: { elemType: { tensorType: { elemType: STRING } } } } },
-    ];
-    model.opsetImport = [{ domain: "com.microsoft", version: 1 }];
-    model.graph!.node![0]!.domain = "com.microsoft";
+    };
+    model.graph!.input = [
+      tensorValueInfo("ids", INT64, ["n", null, 3]),
+      tensorValueInfo("mask", BOOL),
+      tensorValueInfo("half", FLOAT16, []),
+      tokens,
+    ].map((input) => create(ValueInfoProtoSchema, input));
+    model.opsetImport = [create(OperatorSetIdProtoSchema, { domain: "com.microsoft", version: 1n })];
+    model.graph!.node[0]!.domain = "com.microsoft";
     const inspection = inspectOnnx(encodeModel(model));
     expect(inspection.inputs).toEqual([
       { name: "ids", dtype: "int64", shape: ["n", "?", 3] },
