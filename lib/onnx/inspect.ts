@@ -205,17 +205,21 @@ function countOperators(model: ModelProto): Pick<OnnxInspection, "nodeCount" | "
 function rejectExternalData(model: ModelProto): void {
   for (const tensor of messagesOfType<TensorProto>(model, ModelProtoSchema, TensorProtoSchema)) {
     if (tensor.dataLocation !== DataLocation.EXTERNAL && tensor.externalData.length === 0) continue;
-    const location = tensor.externalData.find((entry) => entry.key === "location")?.value;
+    const location = tensor.externalData.find((entry) => entry.key === "location")?.value ?? "";
     throw new OnnxModelError(
-      `the model stores weights in external data files (${location ? printable(location) : "unnamed"}), ` +
+      `the model stores weights in external data files (${printableFileName(location) || "unnamed"}), ` +
         "which cannot be uploaded as a single file; re-export it with all weights inside the .onnx file",
     );
   }
 }
 
-/** The uploader's own text, safe to show: one line, no control characters, bounded. */
-function printable(text: string): string {
-  return firstLine(text.replace(/[\p{Cc}\p{Cf}]/gu, "?"), 80);
+/**
+ * The file's last name only (a location may be any path, and a message shows none), as one short
+ * line without control characters.
+ */
+function printableFileName(location: string): string {
+  const name = location.split(/[\\/]/).filter(Boolean).at(-1) ?? "";
+  return firstLine(name.replace(/[\p{Cc}\p{Cf}]/gu, "?"), 80);
 }
 
 /** Every message of type `target` under `root` (itself included), depth first. */

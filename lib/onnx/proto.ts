@@ -11,7 +11,7 @@
  * message holding it and any packed list that does not fill its bytes exactly.
  */
 import { create, fromBinary, toBinary, ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
-import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Message, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import {
   AttributeProto_AttributeType,
@@ -50,13 +50,15 @@ export { TensorProto_DataType as DataType };
 export { TensorProto_DataLocation as DataLocation };
 export { AttributeProto_AttributeType as AttributeType };
 
-/** What `create` accepts for a message: every field optional, nested messages as plain objects. */
-export type ModelInit = MessageInitShape<typeof ModelProtoSchema>;
-export type TensorInit = MessageInitShape<typeof TensorProtoSchema>;
-export type GraphInit = NonNullable<ModelInit["graph"]>;
-export type NodeInit = NonNullable<GraphInit["node"]>[number];
-export type AttributeInit = NonNullable<NodeInit["attribute"]>[number];
-export type ValueInfoInit = NonNullable<GraphInit["input"]>[number];
+/** A message written as a plain object (every field optional, nested messages plain too), as `create` takes it. */
+type PlainInit<Init> = Exclude<Init, Message>;
+export type ModelInit = PlainInit<MessageInitShape<typeof ModelProtoSchema>>;
+export type TensorInit = PlainInit<MessageInitShape<typeof TensorProtoSchema>>;
+export type GraphInit = PlainInit<NonNullable<ModelInit["graph"]>>;
+export type NodeInit = PlainInit<NonNullable<GraphInit["node"]>[number]>;
+export type AttributeInit = PlainInit<NonNullable<NodeInit["attribute"]>[number]>;
+export type SparseTensorInit = PlainInit<NonNullable<AttributeInit["sparseTensor"]>>;
+export type ValueInfoInit = PlainInit<NonNullable<GraphInit["input"]>[number]>;
 
 /** Converts an int64 field to a number, refusing values a JS number cannot hold exactly. */
 export function int64ToNumber(value: bigint, what: string): number {
@@ -76,11 +78,11 @@ export function decodeTensor(bytes: Uint8Array): MessageShape<typeof TensorProto
   return decodeStrictly(TensorProtoSchema, bytes, "an ONNX TensorProto");
 }
 
-export function encodeModel(model: ModelInit): Uint8Array {
+export function encodeModel(model: MessageInitShape<typeof ModelProtoSchema>): Uint8Array {
   return toBinary(ModelProtoSchema, create(ModelProtoSchema, model));
 }
 
-export function encodeTensor(tensor: TensorInit): Uint8Array {
+export function encodeTensor(tensor: MessageInitShape<typeof TensorProtoSchema>): Uint8Array {
   return toBinary(TensorProtoSchema, create(TensorProtoSchema, tensor));
 }
 

@@ -104,6 +104,7 @@ export function withoutServerPaths(message: string): string {
       .replace(/^Load model from .*? failed:\s*/s, "")
       // quoted paths may hold spaces; bare ones end at white space or punctuation
       .replace(/(?<=["'])\/([^/"']+)[^"']*(?=["'])/g, hide)
-      .replace(/(?<![\w.~-])\/([^\s/"'`,;:()[\]{}<>]+)[^\s"'`,;()[\]{}<>]*/g, hide)
+      // (a sentence's full stop or colon after a path is not part of it)
+      .replace(/(?<![\w.~-])\/([^\s/"'`,;:()[\]{}<>]+)[^\s"'`,;()[\]{}<>]*?(?=[.:]?(?:[\s"'`,;()[\]{}<>]|$))/g, hide)
   );
 }
