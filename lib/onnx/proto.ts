@@ -91,6 +91,7 @@ function decodeStrictly<Desc extends DescMessage>(schema: Desc, bytes: Uint8Arra
     checkWireFormat(schema, bytes, 0, bytes.length, 1);
     return fromBinary(schema, bytes);
   } catch (error) {
+    if (error instanceof NestingError) throw new OnnxModelError(error.message);
     const reason = error instanceof WireFormatError ? error.message : describeDecodeError(error);
     throw new OnnxModelError(`the file is truncated or is not ${what}: ${reason}`);
   }
@@ -114,6 +115,16 @@ class WireFormatError extends Error {}
 
 /** protobuf's default nesting limit, which both onnxruntime's parser and @bufbuild/protobuf apply. */
 const MAX_NESTING = 100;
+/** Well-formed, but deeper than any protobuf parser reads (If/Loop bodies inside each other, say). */
+class NestingError extends Error {
+  constructor() {
+    super(
+      `the model nests messages more than ${MAX_NESTING} deep (subgraphs inside subgraphs, or nested types), ` +
+        "which protobuf and onnxruntime do not read",
+    );
+  }
+}
+
 /** A varint is at most 10 bytes long (64 bits, 7 per byte). */
 const MAX_VARINT_BYTES = 10;
 
@@ -226,9 +237,7 @@ function checkWireFormat(
   depth: number,
   groupNumber?: number,
 ): number {
-  if (depth > MAX_NESTING) {
-    throw new WireFormatError(`its messages nest more than ${MAX_NESTING} deep (protobuf's limit)`);
-  }
+  if (depth > MAX_NESTING) throw new NestingError();
   const rules = desc ? fieldRules(desc) : undefined;
   let position = start;
   while (position < end) {
