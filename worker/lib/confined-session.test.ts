@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Tensor } from "onnxruntime-node";
@@ -16,6 +17,22 @@ afterAll(async () => {
 });
 
 describe("createConfinedSession", () => {
+  // First in this file: the sweep runs on a process's first session folder, then every 10 minutes.
+  it("removes session folders an ended load left behind over an hour ago, and no others", async () => {
+    const stale = await mkdtemp(path.join(os.tmpdir(), "modelyard-session-"));
+    const recent = await mkdtemp(path.join(os.tmpdir(), "modelyard-session-"));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(stale, twoHoursAgo, twoHoursAgo);
+    try {
+      const folder = await createSessionFolder(DIGITS_ONNX, parent);
+      await folder.remove();
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(recent)).toBe(true);
+    } finally {
+      await Promise.all([stale, recent].map((folder) => rm(folder, { recursive: true, force: true })));
+    }
+  });
+
   it("runs the model and leaves no folder behind", async () => {
     const session = await createConfinedSession(DIGITS_ONNX, { intraOpNumThreads: 1 }, parent);
     try {

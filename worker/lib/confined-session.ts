@@ -10,7 +10,7 @@
  * The model checks refuse external data before a session is made; this is the second wall.
  */
 import { readdirSync } from "node:fs";
-import { copyFile, link, mkdir, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, link, mkdir, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
@@ -24,9 +24,20 @@ export interface SessionFolder {
 }
 
 const EXTERNAL_DATA_FOLDER_KEY = "model_external_initializers_file_folder_path";
+/** Session folders, and folders that hold them (SESSION_PARENT_PREFIX), start with this. */
+const FOLDER_PREFIX = "modelyard-session-";
+export const SESSION_PARENT_PREFIX = `${FOLDER_PREFIX}parent-`;
+/**
+ * A folder this old outlived the session load it was made for: its thread or process was ended
+ * mid-load (a memory limit, a crash). onnxruntime has long read the model by then, so it can go.
+ */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+let lastSweep = 0;
 
 export async function createSessionFolder(artifactPath: string, parent: string = os.tmpdir()): Promise<SessionFolder> {
-  const root = await mkdtemp(path.join(parent, "modelyard-session-"));
+  await sweepStaleFolders(os.tmpdir());
+  const root = await mkdtemp(path.join(parent, FOLDER_PREFIX));
   const remove = () => rm(root, { recursive: true, force: true });
   try {
     const modelDir = path.join(root, "model");
@@ -44,6 +55,22 @@ export async function createSessionFolder(artifactPath: string, parent: string =
   } catch (error) {
     await remove();
     throw error;
+  }
+}
+
+/** Removes session folders left behind by loads that never finished (looked for every 10 minutes at most). */
+async function sweepStaleFolders(parent: string): Promise<void> {
+  const now = Date.now();
+  if (now - lastSweep < SWEEP_EVERY_MS) return;
+  lastSweep = now;
+  const names = await readdir(parent).catch(() => []);
+  for (const name of names.filter((entry) => entry.startsWith(FOLDER_PREFIX))) {
+    const folder = path.join(parent, name);
+    const modified = await stat(folder).then(
+      (info) => info.mtimeMs,
+      () => now,
+    );
+    if (now - modified > STALE_AFTER_MS) await rm(folder, { recursive: true, force: true });
   }
 }
 

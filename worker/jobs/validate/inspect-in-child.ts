@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ModelFormat, OnnxInspection } from "@/lib/onnx";
+import { SESSION_PARENT_PREFIX } from "../../lib/confined-session";
 
 export type ModelFileReport =
   { ok: true; format: "ONNX"; inspection: OnnxInspection } | { ok: false; format: ModelFormat; message: string };
@@ -51,7 +52,7 @@ function childExecArgv(maxOldSpaceMb: number): string[] {
  */
 export async function inspectModelFile(filePath: string, opts: InspectOptions): Promise<ModelFileReport> {
   // The child makes its confined session folder in here; removed however the child ends.
-  const sessionParent = await mkdtemp(path.join(os.tmpdir(), "modelyard-validate-"));
+  const sessionParent = await mkdtemp(path.join(os.tmpdir(), SESSION_PARENT_PREFIX));
   try {
     return await runLoader(filePath, sessionParent, opts);
   } finally {
