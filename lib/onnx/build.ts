@@ -2,7 +2,15 @@
  * A small ONNX writer for multilayer perceptrons: the demo seed, tests and benchmarks build real
  * models with it instead of shipping binary fixtures.
  */
-import { onnx } from "./proto";
+import {
+  AttributeType,
+  DataType,
+  encodeModel,
+  type AttributeInit,
+  type NodeInit,
+  type TensorInit,
+  type ValueInfoInit,
+} from "./proto";
 
 export { decodeModel, encodeModel } from "./proto";
 
@@ -31,17 +39,31 @@ const IR_VERSION = 8;
 const DEFAULT_OPSET = 17;
 const BATCH_DIM = "batch";
 const ACTIVATION_OP = { relu: "Relu", tanh: "Tanh" } as const;
-const { FLOAT } = onnx.TensorProto.DataType;
-const { INT } = onnx.AttributeProto.AttributeType;
+
+/** A dimension as builders write it: a size, a name (dynamic), or null (unknown and unnamed). */
+export type DimInit = number | string | null;
+
+/** A tensor-typed graph input or output; without `dims` its rank is unknown too. */
+export function tensorValueInfo(name: string, elemType: DataType, dims?: DimInit[]): ValueInfoInit {
+  const shape = dims ? { shape: { dim: dims.map(dimension) } } : {};
+  return { name, type: { value: { case: "tensorType", value: { elemType, ...shape } } } };
+}
+
+function dimension(dim: DimInit) {
+  if (dim === null) return {};
+  return typeof dim === "number"
+    ? { value: { case: "dimValue" as const, value: BigInt(dim) } }
+    : { value: { case: "dimParam" as const, value: dim } };
+}
 
 export function buildMlp(spec: MlpSpec): Uint8Array {
   validateLayers(spec.layers);
-  const nodes: onnx.INodeProto[] = [];
-  const initializers: onnx.ITensorProto[] = [];
+  const nodes: NodeInit[] = [];
+  const initializers: TensorInit[] = [];
   let current = spec.inputName;
   // Every intermediate value gets a fresh name; the last node writes straight to outputName.
   const finalNodeIndex = spec.layers.length * 2 - 2 + (spec.softmaxOutput ? 1 : 0);
-  const emit = (opType: string, inputs: string[], name: string, attribute: onnx.IAttributeProto[] = []) => {
+  const emit = (opType: string, inputs: string[], name: string, attribute: AttributeInit[] = []) => {
     const output = nodes.length === finalNodeIndex ? spec.outputName : `${name}_output`;
     nodes.push({ opType, input: inputs, output: [output], name, attribute });
     current = output;
@@ -58,23 +80,23 @@ export function buildMlp(spec: MlpSpec): Uint8Array {
     if (index < spec.layers.length - 1)
       emit(ACTIVATION_OP[spec.activation], [current], `layer${index}/${ACTIVATION_OP[spec.activation]}`);
   });
-  if (spec.softmaxOutput) emit("Softmax", [current], "Softmax", [{ name: "axis", type: INT, i: -1 }]);
+  if (spec.softmaxOutput) emit("Softmax", [current], "Softmax", [{ name: "axis", type: AttributeType.INT, i: -1n }]);
 
   const firstLayer = spec.layers[0]!;
   const lastLayer = spec.layers[spec.layers.length - 1]!;
-  return onnx.ModelProto.encode({
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: "", version: spec.opset ?? DEFAULT_OPSET }],
+  return encodeModel({
+    irVersion: BigInt(IR_VERSION),
+    opsetImport: [{ domain: "", version: BigInt(spec.opset ?? DEFAULT_OPSET) }],
     producerName: spec.producerName ?? "modelyard",
     docString: spec.docString ?? "",
     graph: {
       name: "mlp",
       node: nodes,
       initializer: initializers,
-      input: [floatValueInfo(spec.inputName, firstLayer.inFeatures)],
-      output: [floatValueInfo(spec.outputName, lastLayer.outFeatures)],
+      input: [tensorValueInfo(spec.inputName, DataType.FLOAT, [BATCH_DIM, firstLayer.inFeatures])],
+      output: [tensorValueInfo(spec.outputName, DataType.FLOAT, [BATCH_DIM, lastLayer.outFeatures])],
     },
-  }).finish();
+  });
 }
 
 function validateLayers(layers: MlpLayer[]): void {
@@ -98,19 +120,11 @@ function validateLayers(layers: MlpLayer[]): void {
 }
 
 /** float32 initializer stored as little-endian raw_data (written explicitly, whatever the host's byte order). */
-function floatTensor(name: string, dims: number[], values: Float32Array): onnx.ITensorProto {
+function floatTensor(name: string, dims: number[], values: Float32Array): TensorInit {
   const rawData = new Uint8Array(values.length * 4);
   const view = new DataView(rawData.buffer);
   values.forEach((value, index) => view.setFloat32(index * 4, value, true));
-  return { name, dims, dataType: FLOAT, rawData };
-}
-
-/** A float32 [batch, features] value with a dynamic batch dimension. */
-function floatValueInfo(name: string, features: number): onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: [{ dimParam: BATCH_DIM }, { dimValue: features }] } } },
-  };
+  return { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData };
 }
 
 /** mulberry32: tiny, fast, deterministic; plenty for reproducible benchmark weights. */

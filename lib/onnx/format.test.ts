@@ -67,7 +67,7 @@ describe("detectFormat", () => {
 
   it("recognises an ONNX model whose first field is not ir_version", () => {
     const graphOnly = encodeModel({ graph: { name: "g" } });
-    const irVersionOnly = encodeModel({ irVersion: 8 });
+    const irVersionOnly = encodeModel({ irVersion: 8n });
     // Concatenated protobuf messages merge, so this is one ModelProto with the graph written first.
     const reordered = bytesOf(graphOnly, irVersionOnly);
     expect(reordered[0]).toBe(0x3a);

@@ -10,5 +10,36 @@ export {
   type TensorSpec,
 } from "./inspect";
 export { checkGraph } from "./check";
-export { buildMlp, randomMlp, randomMlpLayers, mulberry32, type MlpLayer, type MlpSpec } from "./build";
-export { onnx, decodeModel, encodeModel, int64ToNumber, firstLine } from "./proto";
+export {
+  buildMlp,
+  randomMlp,
+  randomMlpLayers,
+  mulberry32,
+  tensorValueInfo,
+  type DimInit,
+  type MlpLayer,
+  type MlpSpec,
+} from "./build";
+export {
+  AttributeType,
+  DataLocation,
+  DataType,
+  decodeModel,
+  decodeTensor,
+  encodeModel,
+  encodeTensor,
+  int64ToNumber,
+  firstLine,
+  type AttributeInit,
+  type GraphInit,
+  type ModelInit,
+  type NodeInit,
+  type TensorInit,
+  type ValueInfoInit,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from "./proto";

@@ -2,8 +2,22 @@
  * Reads what a registry and an inference endpoint need to know about an ONNX model (signature,
  * opset, producer, size) from its ModelProto, and refuses models that cannot be stored as one file.
  */
+import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { OnnxModelError } from "./errors";
-import { decodeModel, hasOwnField, int64ToNumber, onnx } from "./proto";
+import {
+  DataLocation,
+  decodeModel,
+  firstLine,
+  int64ToNumber,
+  ModelProtoSchema,
+  TensorProtoSchema,
+  type GraphProto,
+  type ModelProto,
+  type TensorProto,
+  type TensorShapeProto,
+  type TypeProto,
+  type ValueInfoProto,
+} from "./proto";
 
 export type TensorSpec = {
   name: string;
@@ -63,7 +77,7 @@ const DTYPE_NAMES: Record<number, string> = {
   23: "float4e2m1",
 };
 
-export function dtypeName(dataType: number | null | undefined): string {
+export function dtypeName(dataType: number | undefined): string {
   if (!dataType) return "undefined";
   return DTYPE_NAMES[dataType] ?? `unknown(${dataType})`;
 }
@@ -73,10 +87,10 @@ export function inspectOnnx(bytes: Uint8Array): OnnxInspection {
 }
 
 /** Like inspectOnnx, for a model that is already decoded (the loader also runs checkGraph on it). */
-export function inspectModelProto(model: onnx.IModelProto): OnnxInspection {
+export function inspectModelProto(model: ModelProto): OnnxInspection {
   const graph = model.graph;
   if (!graph) throw new OnnxModelError("not an ONNX model: the file has no graph");
-  const irVersion = model.irVersion == null ? 0 : int64ToNumber(model.irVersion, "ir_version");
+  const irVersion = int64ToNumber(model.irVersion, "ir_version");
   if (irVersion <= 0) {
     throw new OnnxModelError(
       "not a valid ONNX model: ir_version is missing; re-export the model with a current exporter",
@@ -84,131 +98,166 @@ export function inspectModelProto(model: onnx.IModelProto): OnnxInspection {
   }
   rejectExternalData(model);
 
-  const opsetImports = (model.opsetImport ?? []).map((entry) => ({
-    domain: entry.domain ?? "",
-    version: entry.version == null ? 0 : int64ToNumber(entry.version, "opset_import version"),
+  const opsetImports = model.opsetImport.map((entry) => ({
+    domain: entry.domain,
+    version: int64ToNumber(entry.version, "opset_import version"),
   }));
-  const initializerNames = new Set((graph.initializer ?? []).map((tensor) => tensor.name ?? ""));
+  const initializerNames = new Set(graph.initializer.map((tensor) => tensor.name));
   const { nodeCount, operators } = countOperators(model);
 
   return {
     irVersion,
     opset: opsetImports.find((entry) => DEFAULT_DOMAINS.has(entry.domain))?.version ?? null,
     opsetImports,
-    producerName: model.producerName ?? "",
-    producerVersion: model.producerVersion ?? "",
-    graphName: graph.name ?? "",
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    graphName: graph.name,
     // ONNX IR < 4 lists initializers among graph inputs; callers never feed those.
-    inputs: (graph.input ?? []).filter((value) => !initializerNames.has(value.name ?? "")).map(tensorSpec),
-    outputs: (graph.output ?? []).map(tensorSpec),
+    inputs: graph.input.filter((value) => !initializerNames.has(value.name)).map(tensorSpec),
+    outputs: graph.output.map(tensorSpec),
     parameterCount: countParameters(graph),
     nodeCount,
     operators,
   };
 }
 
-function tensorSpec(value: onnx.IValueInfoProto): TensorSpec {
-  const type = value.type ?? {};
+function tensorSpec(value: ValueInfoProto): TensorSpec {
+  const type = value.type?.value;
   return {
-    name: value.name ?? "",
-    dtype: describeType(type),
-    shape: type.tensorType ? shapeOf(type.tensorType.shape) : [...UNKNOWN_RANK_SHAPE],
+    name: value.name,
+    dtype: describeType(value.type),
+    shape: type?.case === "tensorType" ? shapeOf(type.value.shape) : [...UNKNOWN_RANK_SHAPE],
   };
 }
 
-function describeType(type: onnx.ITypeProto): string {
-  if (type.tensorType) return dtypeName(type.tensorType.elemType);
-  if (type.sparseTensorType) return `sparse_tensor<${dtypeName(type.sparseTensorType.elemType)}>`;
-  if (type.sequenceType) return `sequence<${describeType(type.sequenceType.elemType ?? {})}>`;
-  if (type.optionalType) return `optional<${describeType(type.optionalType.elemType ?? {})}>`;
-  if (type.mapType) {
-    return `map<${dtypeName(type.mapType.keyType)},${describeType(type.mapType.valueType ?? {})}>`;
+function describeType(type: TypeProto | undefined): string {
+  const value = type?.value;
+  switch (value?.case) {
+    case "tensorType":
+      return dtypeName(value.value.elemType);
+    case "sparseTensorType":
+      return `sparse_tensor<${dtypeName(value.value.elemType)}>`;
+    case "sequenceType":
+      return `sequence<${describeType(value.value.elemType)}>`;
+    case "optionalType":
+      return `optional<${describeType(value.value.elemType)}>`;
+    case "mapType":
+      return `map<${dtypeName(value.value.keyType)},${describeType(value.value.valueType)}>`;
+    default:
+      return "unknown";
   }
-  return "unknown";
 }
 
-function shapeOf(shape: onnx.ITensorShapeProto | null | undefined): (number | string)[] {
+function shapeOf(shape: TensorShapeProto | undefined): (number | string)[] {
   if (!shape) return [...UNKNOWN_RANK_SHAPE];
-  return (shape.dim ?? []).map((dim) => {
-    if (dim.dimParam) return dim.dimParam;
-    if (hasOwnField(dim, "dimValue")) return int64ToNumber(dim.dimValue!, "a dimension");
+  return shape.dim.map(({ value }) => {
+    if (value.case === "dimParam" && value.value) return value.value;
+    if (value.case === "dimValue") return int64ToNumber(value.value, "a dimension");
     return "?";
   });
 }
 
-function elementCount(dims: onnx.ITensorProto["dims"]): number {
+function elementCount(dims: bigint[]): number {
   let count = 1;
-  for (const dim of dims ?? []) count *= int64ToNumber(dim, "an initializer dimension");
+  for (const dim of dims) count *= int64ToNumber(dim, "an initializer dimension");
   return count;
 }
 
-function countParameters(graph: onnx.IGraphProto): number {
+function countParameters(graph: GraphProto): number {
   let total = 0;
-  for (const tensor of graph.initializer ?? []) total += elementCount(tensor.dims);
-  for (const sparse of graph.sparseInitializer ?? []) total += elementCount(sparse.values?.dims);
+  for (const tensor of graph.initializer) total += elementCount(tensor.dims);
+  for (const sparse of graph.sparseInitializer) total += elementCount(sparse.values?.dims ?? []);
   return total;
 }
 
 /** Every graph in the model: the main graph, then subgraphs of If/Loop/Scan etc., depth first. */
-export function* allGraphs(graph: onnx.IGraphProto): Generator<onnx.IGraphProto> {
+export function* allGraphs(graph: GraphProto): Generator<GraphProto> {
   yield graph;
-  for (const node of graph.node ?? []) {
-    for (const attribute of node.attribute ?? []) {
+  for (const node of graph.node) {
+    for (const attribute of node.attribute) {
       if (attribute.g) yield* allGraphs(attribute.g);
-      for (const subgraph of attribute.graphs ?? []) yield* allGraphs(subgraph);
+      for (const subgraph of attribute.graphs) yield* allGraphs(subgraph);
     }
   }
 }
 
-function countOperators(model: onnx.IModelProto): Pick<OnnxInspection, "nodeCount" | "operators"> {
+function countOperators(model: ModelProto): Pick<OnnxInspection, "nodeCount" | "operators"> {
   const operators: Record<string, number> = {};
   let nodeCount = 0;
   for (const graph of allGraphs(model.graph!)) {
-    for (const node of graph.node ?? []) {
+    for (const node of graph.node) {
       nodeCount++;
-      const domain = node.domain ?? "";
-      const key = DEFAULT_DOMAINS.has(domain) ? (node.opType ?? "") : `${domain}:${node.opType ?? ""}`;
+      const domain = node.domain;
+      const key = DEFAULT_DOMAINS.has(domain) ? node.opType : `${domain}:${node.opType}`;
       operators[key] = (operators[key] ?? 0) + 1;
     }
   }
   return { nodeCount, operators };
 }
 
-const EXTERNAL = onnx.TensorProto.DataLocation.EXTERNAL;
-
 /**
  * Modelyard stores exactly one file per version, and onnxruntime would resolve external data paths
- * relative to it, so any tensor that points outside the file is refused before anything loads it.
+ * against the folder it loads from, so a tensor that points outside the file is refused before
+ * anything loads it. Tensors are looked for in every message of the model, not in a list of places
+ * (initializers, Constant attributes, subgraphs, functions, training graphs, …): where onnxruntime
+ * finds a tensor, so does this.
  */
-function rejectExternalData(model: onnx.IModelProto): void {
-  for (const tensor of allTensors(model)) {
-    if (tensor.dataLocation !== EXTERNAL) continue;
-    const location = tensor.externalData?.find((entry) => entry.key === "location")?.value ?? "unnamed";
+function rejectExternalData(model: ModelProto): void {
+  for (const tensor of messagesOfType<TensorProto>(model, ModelProtoSchema, TensorProtoSchema)) {
+    if (tensor.dataLocation !== DataLocation.EXTERNAL && tensor.externalData.length === 0) continue;
+    const location = tensor.externalData.find((entry) => entry.key === "location")?.value ?? "";
     throw new OnnxModelError(
-      `the model stores weights in external data files (${location}), which cannot be uploaded as a single file; ` +
-        "re-export it with all weights inside the .onnx file",
+      `the model stores weights in external data files (${printableFileName(location) || "unnamed"}), ` +
+        "which cannot be uploaded as a single file; re-export it with all weights inside the .onnx file",
     );
   }
 }
 
-function* allTensors(model: onnx.IModelProto): Generator<onnx.ITensorProto> {
-  // Function bodies are node lists; wrapping them as a graph lets allGraphs reach their subgraphs too.
-  const functionBodies: onnx.IGraphProto = { node: (model.functions ?? []).flatMap((fn) => fn.node ?? []) };
-  for (const graph of [...allGraphs(model.graph!), ...allGraphs(functionBodies)]) {
-    yield* graph.initializer ?? [];
-    for (const sparse of graph.sparseInitializer ?? []) yield* sparseParts(sparse);
-    for (const node of graph.node ?? []) {
-      for (const attribute of node.attribute ?? []) {
-        if (attribute.t) yield attribute.t;
-        yield* attribute.tensors ?? [];
-        if (attribute.sparseTensor) yield* sparseParts(attribute.sparseTensor);
-        for (const sparse of attribute.sparseTensors ?? []) yield* sparseParts(sparse);
+/**
+ * The file's last name only (a location may be any path, and a message shows none), as one short
+ * line without control characters.
+ */
+function printableFileName(location: string): string {
+  const name = location.split(/[\\/]/).filter(Boolean).at(-1) ?? "";
+  return firstLine(name.replace(/[\p{Cc}\p{Cf}]/gu, "?"), 80);
+}
+
+/** Every message of type `target` under `root` (itself included), depth first. */
+function* messagesOfType<T extends Message>(root: Message, rootDesc: DescMessage, target: DescMessage): Generator<T> {
+  const stack: [Message, DescMessage][] = [[root, rootDesc]];
+  while (stack.length > 0) {
+    const [message, desc] = stack.pop()!;
+    if (desc.typeName === target.typeName) yield message as T;
+    const fields = message as unknown as Record<string, unknown>;
+    for (const field of desc.fields) {
+      if (field.fieldKind === "map" || field.message === undefined || !canContain(field.message, target)) continue;
+      if (field.fieldKind === "list") {
+        for (const item of fields[field.localName] as Message[]) stack.push([item, field.message]);
+      } else if (field.oneof) {
+        const chosen = fields[field.oneof.localName] as { case?: string; value?: Message };
+        if (chosen.case === field.localName) stack.push([chosen.value!, field.message]);
+      } else if (fields[field.localName] !== undefined) {
+        stack.push([fields[field.localName] as Message, field.message]);
       }
     }
   }
 }
 
-function* sparseParts(sparse: onnx.ISparseTensorProto): Generator<onnx.ITensorProto> {
-  if (sparse.values) yield sparse.values;
-  if (sparse.indices) yield sparse.indices;
+const containment = new Map<string, boolean>();
+
+/** Whether a message of type `desc` can hold a `target` at any depth (onnx.proto is recursive). */
+function canContain(desc: DescMessage, target: DescMessage, visiting = new Set<string>()): boolean {
+  const key = `${desc.typeName}>${target.typeName}`;
+  const known = containment.get(key);
+  if (known !== undefined) return known;
+  if (desc.typeName === target.typeName) return true;
+  if (visiting.has(desc.typeName)) return false; // a cycle adds nothing new
+  visiting.add(desc.typeName);
+  const result = desc.fields.some(
+    (field) => field.message !== undefined && canContain(field.message, target, visiting),
+  );
+  visiting.delete(desc.typeName);
+  // A "false" reached through a cycle may be incomplete; only remember answers from the outermost call.
+  if (result || visiting.size === 0) containment.set(key, result);
+  return result;
 }

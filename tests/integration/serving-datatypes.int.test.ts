@@ -1,13 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { encodeModel, onnx } from "@/lib/onnx";
+import { DataType, encodeModel, tensorValueInfo } from "@/lib/onnx";
 import { createModel, promote, readyVersionFromBytes } from "../fixtures/registry";
 import { postJson, startReplicaForFile, waitForServed } from "../fixtures/serving";
 import { startValidateWorkerForFile } from "../fixtures/worker";
 
 startValidateWorkerForFile();
 const replica = startReplicaForFile();
-
-const { DataType } = onnx.TensorProto;
 
 /** Every protocol datatype the model may use, each passed straight through an Identity node. */
 const TENSORS = [
@@ -22,18 +20,11 @@ const TENSORS = [
 ] as const;
 
 function identityModel(): Uint8Array {
-  const valueInfo = (name: string, type: number, inner: readonly number[]) => ({
-    name,
-    type: {
-      tensorType: {
-        elemType: type,
-        shape: { dim: [{ dimParam: "batch" }, ...inner.map((dimValue) => ({ dimValue }))] },
-      },
-    },
-  });
+  const valueInfo = (name: string, type: DataType, inner: readonly number[]) =>
+    tensorValueInfo(name, type, ["batch", ...inner]);
   return encodeModel({
-    irVersion: 8,
-    opsetImport: [{ domain: "", version: 17 }],
+    irVersion: 8n,
+    opsetImport: [{ domain: "", version: 17n }],
     producerName: "modelyard-tests",
     graph: {
       name: "identities",

@@ -5,7 +5,6 @@
  * makes one for versions it measured to be cheap on their session thread, and sends batches larger
  * than `maxRows` to that thread still.
  */
-import { readFile } from "node:fs/promises";
 import type { InferenceSession } from "onnxruntime-node";
 import { createSession, runSession } from "./onnx-session";
 import { RunError } from "./session-client";
@@ -18,11 +17,10 @@ export class InlineSession {
     readonly maxRows: number,
   ) {}
 
-  /** The file is read asynchronously; building the session blocks this thread (for a small model, briefly). */
+  /** Building the session (and reading the small file) blocks this thread briefly. */
   static async load(modelPath: string, maxRows: number): Promise<InlineSession> {
-    const bytes = await readFile(modelPath);
     // One intra-op thread: onnxruntime computes on the calling thread and starts no pool of its own.
-    return new InlineSession(await createSession(bytes, 1), maxRows);
+    return new InlineSession(await createSession(modelPath, 1), maxRows);
   }
 
   /** Fails with RunError like a session thread does, so the batcher isolates the request at fault. */

@@ -2,10 +2,12 @@
  * onnxruntime sessions as the serving replica creates and runs them, the same way on a session
  * thread and inline on the HTTP thread, so both give identical outputs.
  */
-import { InferenceSession, Tensor } from "onnxruntime-node";
+import { Tensor, type InferenceSession } from "onnxruntime-node";
+import { createConfinedSession } from "../lib/confined-session";
 import type { HostTensor } from "./tensors";
 
-export function createSession(model: string | Uint8Array, intraOpThreads: number): Promise<InferenceSession> {
+/** A session for the artifact at `artifactPath`, confined to a folder of its own (see createConfinedSession). */
+export function createSession(artifactPath: string, intraOpThreads: number): Promise<InferenceSession> {
   const options: InferenceSession.SessionOptions = {
     ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
     interOpNumThreads: 1,
@@ -13,7 +15,7 @@ export function createSession(model: string | Uint8Array, intraOpThreads: number
     // Spinning idle threads burn the cores the HTTP thread needs between batches.
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   };
-  return typeof model === "string" ? InferenceSession.create(model, options) : InferenceSession.create(model, options);
+  return createConfinedSession(artifactPath, options);
 }
 
 export async function runSession(

@@ -1,11 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildMlp, decodeModel, encodeModel, randomMlpLayers } from "@/lib/onnx";
 import { inspectModelFile } from "./inspect-in-child";
+import {
+  constantModel,
+  misencodedFieldAttribute,
+  plainExternalAttribute,
+  repeatedFieldAttribute,
+} from "@/tests/fixtures/external-data";
 import { DIGITS_ONNX } from "@/tests/fixtures/paths";
 
 const DIGITS_MODEL = DIGITS_ONNX;
@@ -147,5 +153,59 @@ describe("inspectModelFile", () => {
 
   it.runIf(process.platform === "linux")("leaves no child processes behind", () => {
     expect(childProcesses()).toEqual([]);
+  });
+});
+
+describe("inspectModelFile and external data", () => {
+  const SECRET = "SECRETS!"; // as many bytes as the crafted Constant reads
+
+  /** An upload folder with a secret beside the upload, one above it, and a link to the first. */
+  async function uploadBesideSecrets(name: string, model: (location: string) => Uint8Array, location: string) {
+    const folder = path.join(directory, name);
+    await mkdir(path.join(folder, "uploads"), { recursive: true });
+    await writeFile(path.join(folder, "secret.bin"), SECRET);
+    await writeFile(path.join(folder, "uploads", "secret.bin"), SECRET);
+    await symlink(path.join(folder, "uploads", "secret.bin"), path.join(folder, "uploads", "link.bin"));
+    const filePath = path.join(folder, "uploads", "model.onnx");
+    await writeFile(filePath, model(location));
+    return { folder, filePath };
+  }
+
+  it.each([
+    ["repeated, its first copy naming a file beside the upload", repeatedFieldAttribute],
+    ["sent with another wire type", misencodedFieldAttribute],
+  ])("refuses a Constant whose tensor field is %s", async (how, attribute) => {
+    const { folder, filePath } = await uploadBesideSecrets(
+      how.split(" ")[0]!,
+      (location) => constantModel(attribute(location)),
+      "secret.bin",
+    );
+    const report = await inspectModelFile(filePath, { timeoutMs: TIMEOUT_MS });
+    expect(report).toMatchObject({ ok: false, format: "ONNX" });
+    const message = report.ok ? "" : report.message;
+    expect(message).toMatch(/^(the model stores weights in external data files \(secret\.bin\)|the file is truncated)/);
+    expect(message).not.toContain(folder);
+  });
+
+  it.each([
+    ["an absolute path", (folder: string) => path.join(folder, "secret.bin")],
+    ["'..'", () => "../secret.bin"],
+    ["a symbolic link", () => "link.bin"],
+  ])("refuses external data named by %s, naming no server path", async (kind, location) => {
+    const name = `plain-${kind.replace(/\W/g, "")}`;
+    const folder = path.join(directory, name);
+    const { filePath } = await uploadBesideSecrets(
+      name,
+      (at) => constantModel(plainExternalAttribute(at)),
+      location(folder),
+    );
+    const report = await inspectModelFile(filePath, { timeoutMs: TIMEOUT_MS });
+    expect(report).toMatchObject({ ok: false, format: "ONNX" });
+    const message = report.ok ? "" : report.message;
+    expect(message).toMatch(
+      /^the model stores weights in external data files \((secret|link)\.bin\), which cannot be uploaded/,
+    );
+    expect(message).not.toContain(folder);
+    expect(message).not.toContain(os.tmpdir());
   });
 });

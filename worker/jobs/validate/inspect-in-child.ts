@@ -4,10 +4,13 @@
  * only the child, and is reported as a property of the file.
  */
 import { fork } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ModelFormat, OnnxInspection } from "@/lib/onnx";
+import { SESSION_PARENT_PREFIX } from "../../lib/confined-session";
 
 export type ModelFileReport =
   { ok: true; format: "ONNX"; inspection: OnnxInspection } | { ok: false; format: ModelFormat; message: string };
@@ -47,10 +50,20 @@ function childExecArgv(maxOldSpaceMb: number): string[] {
  * rejects only when the loader could not do its job (child could not start, file unreadable).
  * The child has exited by the time the promise settles.
  */
-export function inspectModelFile(filePath: string, opts: InspectOptions): Promise<ModelFileReport> {
+export async function inspectModelFile(filePath: string, opts: InspectOptions): Promise<ModelFileReport> {
+  // The child makes its confined session folder in here; removed however the child ends.
+  const sessionParent = await mkdtemp(path.join(os.tmpdir(), SESSION_PARENT_PREFIX));
+  try {
+    return await runLoader(filePath, sessionParent, opts);
+  } finally {
+    await rm(sessionParent, { recursive: true, force: true });
+  }
+}
+
+function runLoader(filePath: string, sessionParent: string, opts: InspectOptions): Promise<ModelFileReport> {
   const maxOldSpaceMb = opts.maxOldSpaceMb ?? DEFAULT_MAX_OLD_SPACE_MB;
   return new Promise((resolve, reject) => {
-    const child = fork(childScript, [filePath], {
+    const child = fork(childScript, [filePath, sessionParent], {
       execPath: process.execPath,
       execArgv: childExecArgv(maxOldSpaceMb),
       stdio: ["ignore", "ignore", "pipe", "ipc"],

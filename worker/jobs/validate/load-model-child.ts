@@ -1,7 +1,9 @@
 /**
- * Child-process side of inspectModelFile: `load-model-child <file>` detects the format, inspects and
- * checks an ONNX graph, and proves onnxruntime can load it. Reports over IPC when forked; prints the
- * report as JSON when run by hand (`npx tsx worker/jobs/validate/load-model-child.ts model.onnx`).
+ * Child-process side of inspectModelFile: `load-model-child <file> [session folder parent]` detects
+ * the format, inspects and checks an ONNX graph, and proves onnxruntime can load it (in a confined
+ * session folder made under the given parent, which the parent process removes even if this one
+ * crashes). Reports over IPC when forked; prints the report as JSON when run by hand
+ * (`npx tsx worker/jobs/validate/load-model-child.ts model.onnx`).
  *
  * Imports are relative: tsx resolves tsconfig `paths` only from the working directory's tsconfig.
  */
@@ -17,12 +19,15 @@ import {
   type DetectedFormat,
   type OnnxInspection,
 } from "../../../lib/onnx/index";
+import { createConfinedSession } from "../../lib/confined-session";
+import type { InferenceSession } from "onnxruntime-node";
 import type { LoaderMessage, ModelFileReport } from "./inspect-in-child";
 
 const ORT_MESSAGE_MAX_CHARS = 300;
 
 async function loadModelFile(
   filePath: string,
+  sessionParent: string | undefined,
   send: (message: LoaderMessage) => Promise<void>,
 ): Promise<ModelFileReport> {
   const bytes = await readFile(filePath);
@@ -41,7 +46,7 @@ async function loadModelFile(
     return { ok: false, format: "ONNX", message };
   }
 
-  const ortProblem = await loadWithOnnxRuntime(filePath, inspection);
+  const ortProblem = await loadWithOnnxRuntime(filePath, sessionParent, inspection);
   if (ortProblem) return { ok: false, format: "ONNX", message: ortProblem };
   return { ok: true, format: "ONNX", inspection };
 }
@@ -57,20 +62,27 @@ function notOnnxReport({ format, label }: DetectedFormat): ModelFileReport {
 }
 
 /** Returns why onnxruntime refuses the model, or null if it loads and agrees with the inspection. */
-async function loadWithOnnxRuntime(filePath: string, inspection: OnnxInspection): Promise<string | null> {
-  // Loaded only for ONNX files: it is the slow, native part of this process.
-  const { InferenceSession } = await import("onnxruntime-node");
-  let session: Awaited<ReturnType<typeof InferenceSession.create>>;
+async function loadWithOnnxRuntime(
+  filePath: string,
+  sessionParent: string | undefined,
+  inspection: OnnxInspection,
+): Promise<string | null> {
+  let session: InferenceSession;
   try {
-    session = await InferenceSession.create(filePath, {
-      graphOptimizationLevel: "disabled", // only proving it loads; optimisation is the endpoint's job
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      executionMode: "sequential",
-      logSeverityLevel: 3,
-    });
+    // onnxruntime is imported only for ONNX files: it is the slow, native part of this process.
+    session = await createConfinedSession(
+      filePath,
+      {
+        graphOptimizationLevel: "disabled", // only proving it loads; optimisation is the endpoint's job
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: "sequential",
+        logSeverityLevel: 3,
+      },
+      sessionParent,
+    );
   } catch (error) {
-    return `onnxruntime could not load the model: ${firstLine(withoutFilePath(errorText(error), filePath), ORT_MESSAGE_MAX_CHARS)}`;
+    return `onnxruntime could not load the model: ${firstLine(errorText(error), ORT_MESSAGE_MAX_CHARS)}`;
   }
   try {
     return (
@@ -89,11 +101,6 @@ function namesMismatch(kind: string, ortNames: readonly string[], declared: { na
   return `onnxruntime sees ${kind} [${ortNames.join(", ")}] but the graph declares [${declaredNames.join(", ")}]`;
 }
 
-/** onnxruntime names the file it was given; that is a server path the uploader should not see. */
-function withoutFilePath(ortMessage: string, filePath: string): string {
-  return ortMessage.replace(/^Load model from .*? failed:\s*/, "").replaceAll(filePath, "the model file");
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -105,14 +112,14 @@ function sendOverIpc(message: LoaderMessage): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const filePath = process.argv[2];
+  const [filePath, sessionParent] = process.argv.slice(2);
   const forked = typeof process.send === "function";
   // If the worker dies, its loader must not linger.
   process.on("disconnect", () => process.exit(1));
   const send = forked ? sendOverIpc : async () => {};
   try {
-    if (!filePath) throw new Error("usage: load-model-child <model file>");
-    const report = await loadModelFile(filePath, send);
+    if (!filePath) throw new Error("usage: load-model-child <model file> [session folder parent]");
+    const report = await loadModelFile(filePath, sessionParent, send);
     if (forked) await send({ type: "report", report });
     else console.log(JSON.stringify(report, null, 2));
     process.exit(0);
