@@ -53,6 +53,13 @@ const configSchema = z.object({
   SERVING_METRICS_FLUSH_MS: z.coerce.number().int().positive().default(5_000),
   SERVING_PREDICTIONS_FLUSH_MS: z.coerce.number().int().positive().default(1_000),
   PREDICTION_LOG_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  /**
+   * Largest inputs (or outputs) one single-row request to a model may need: validation refuses
+   * models over it, and serving never allocates more for a sample.
+   */
+  MAX_REQUEST_TENSOR_BYTES: byteSize.default(256 * 1024 ** 2),
+  /** V8 heap of each version's session thread; a thread that exhausts it ends alone and its version fails. */
+  SERVING_SESSION_HEAP_MB: z.coerce.number().int().min(16).default(1024),
   /** Name recorded as the actor of changes until accounts exist. */
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });

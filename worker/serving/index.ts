@@ -18,6 +18,8 @@ const replica = await startReplica({
   publicUrl: settings.SERVING_PUBLIC_URL,
   intraOpThreads: settings.SERVING_INTRA_OP_THREADS,
   maxBodyBytes: settings.SERVING_MAX_BODY_BYTES,
+  maxRequestTensorBytes: settings.MAX_REQUEST_TENSOR_BYTES,
+  sessionHeapMb: settings.SERVING_SESSION_HEAP_MB,
   syncIntervalMs: settings.SERVING_SYNC_INTERVAL_MS,
   metricsFlushMs: settings.SERVING_METRICS_FLUSH_MS,
   predictionsFlushMs: settings.SERVING_PREDICTIONS_FLUSH_MS,

@@ -19,7 +19,15 @@ const digitsDeployment = (version: number): DesiredDeployment => ({
   modelName: "digits",
   settings: DEFAULT_DEPLOYMENT_SETTINGS,
   versions: [
-    { versionId: `version-${version}`, version, label: "production", artifactSha256: "digits", signature: SIGNATURE },
+    {
+      versionId: `version-${version}`,
+      version,
+      label: "production",
+      artifactSha256: "digits",
+      signature: SIGNATURE,
+      changedAt: new Date(0),
+      loadFailure: null,
+    },
   ],
 });
 

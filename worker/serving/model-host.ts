@@ -7,15 +7,23 @@
  * Every version gets a session thread. A version measured there to be cheap (a full batch well under
  * a millisecond) also gets an inline session on the HTTP thread, which then runs its batches: for such
  * a model the hand-off to the thread and back costs more than the model itself.
+ *
+ * A model is untrusted: its signature's cost is checked before anything is allocated for it, its
+ * session thread has a bounded heap, and a thread that dies ends alone. A version that cannot be
+ * loaded for a reason of its own (too large, refused by onnxruntime, out of memory while warming up)
+ * is not tried again until its deployment changes; the failure is reported so it can be remembered
+ * across restarts. A thread that dies while serving (a request may be what killed it) is reloaded
+ * after a delay that doubles with each death.
  */
 import { access, stat } from "node:fs/promises";
 import type { Logger } from "@/lib/log";
+import { requestTooLarge } from "@/lib/onnx/request-cost";
 import type { Signature, TensorSpec } from "@/lib/registry/schemas";
 import type { DesiredDeployment, DesiredVersion } from "@/lib/serving/deployments";
 import type { DeploymentSettings, ReplicaModel, ServingLabel } from "@/lib/serving/schemas";
 import { Batcher } from "./batcher";
 import { InlineSession } from "./inline-session";
-import { SessionThread } from "./session-client";
+import { SessionThread, ThreadDiedWhileLoading, UnavailableError, type SessionIsolation } from "./session-client";
 import { hasFixedShape, isElementType, sampleTensor, type HostTensor } from "./tensors";
 
 export interface HostedVersion {
@@ -53,8 +61,19 @@ export interface ModelHostOptions {
   onBatch?: (version: HostedVersion, rows: number, computeMs: number) => void;
   /** Called whenever what the replica reports about itself changes. */
   onStateChange?: () => void;
-  /** A version that failed to load is tried again after this long (or when its deployment changes). */
+  /**
+   * A version that failed for a passing reason (its file missing, its thread dead while serving) is
+   * tried again after this long, doubled after each further failure up to RETRY_MAX_MS.
+   */
   retryFailedAfterMs?: number;
+  /** The most bytes the inputs (or outputs) of one single-row request may take (MAX_REQUEST_TENSOR_BYTES). */
+  maxRequestTensorBytes?: number;
+  /** The largest request body the server reads: a model whose smallest request is larger cannot be served. */
+  maxBodyBytes?: number;
+  /** Each session thread's heap, in MB (SERVING_SESSION_HEAP_MB). */
+  sessionHeapMb?: number;
+  /** A version failed to load for a reason of its own: remember it (best effort) so no replica tries again. */
+  onLoadRefused?: (wanted: DesiredVersion, message: string) => void;
   /** The longest a batch may hold the HTTP thread when run inline (0: never run inline). */
   inlineMaxRunMs?: number;
 }
@@ -66,6 +85,25 @@ const CALIBRATION_ROWS = 32;
 const CALIBRATION_RUNS = 10;
 /** An inline session doubles the model's memory and loads on the HTTP thread: small files only. */
 const INLINE_MAX_MODEL_BYTES = 4 * 1024 ** 2;
+export const DEFAULT_MAX_REQUEST_TENSOR_BYTES = 256 * 1024 ** 2;
+export const DEFAULT_SESSION_HEAP_MB = 1024;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 10 * 60_000;
+
+/** A failure that is the model's own: loading it again (until its deployment changes) fails the same way. */
+class LoadRefused extends Error {
+  override name = "LoadRefused";
+}
+
+interface Failure {
+  message: string;
+  at: Date;
+  /** The model's own fault: not retried while the deployment stays as it was at `changedAt`. */
+  refused: boolean;
+  changedAt: Date;
+  /** Failures in a row, for the delay before trying again. */
+  count: number;
+}
 
 const isDynamic = (dim: number | string | undefined) => typeof dim === "string" || (typeof dim === "number" && dim < 0);
 
@@ -76,9 +114,16 @@ export function isBatchable(signature: Signature): boolean {
   );
 }
 
-/** Zero-filled inputs for warm-up and timing runs, `rows` rows deep. */
-const samples = (signature: Signature, rows: number): Record<string, HostTensor> =>
-  Object.fromEntries(signature.inputs.map((spec) => [spec.name, sampleTensor(spec, rows)]));
+/** Zero-filled inputs for warm-up and timing runs, `rows` rows deep, each within `maxBytes`. */
+const samples = (signature: Signature, rows: number, maxBytes: number): Record<string, HostTensor> =>
+  Object.fromEntries(signature.inputs.map((spec) => [spec.name, sampleTensor(spec, rows, maxBytes)]));
+
+const hasStrings = (signature: Signature) =>
+  [...signature.inputs, ...signature.outputs].some((spec) => spec.dtype === "string");
+
+/** Strings are made on the JavaScript heap inside onnxruntime's run, where only a process can run out alone. */
+export const sessionIsolation = (signature: Signature): SessionIsolation =>
+  hasStrings(signature) ? "process" : "thread";
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -87,13 +132,20 @@ export class ModelHost {
   private routes = new Map<string, Route>();
   private readonly hosted = new Map<string, HostedVersion>();
   private readonly loading = new Map<string, { since: Date }>();
-  private readonly failed = new Map<string, { message: string; at: Date }>();
+  private readonly failed = new Map<string, Failure>();
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly sessions = new Map<HostedVersion, { thread: SessionThread; inline: InlineSession | null }>();
   private readonly retiring = new Set<Promise<void>>();
   private synced = false;
   private closed = false;
 
-  constructor(private readonly options: ModelHostOptions) {}
+  private readonly maxRequestTensorBytes: number;
+  private readonly sessionHeapMb: number;
+
+  constructor(private readonly options: ModelHostOptions) {
+    this.maxRequestTensorBytes = options.maxRequestTensorBytes ?? DEFAULT_MAX_REQUEST_TENSOR_BYTES;
+    this.sessionHeapMb = options.sessionHeapMb ?? DEFAULT_SESSION_HEAP_MB;
+  }
 
   /** Takes the desired deployments (from the database) and moves towards them. */
   apply(desired: DesiredDeployment[]): void {
@@ -110,6 +162,8 @@ export class ModelHost {
     if ("label" in target) {
       const version = route.labels.get(target.label);
       if (!version) {
+        const failure = this.failureOfLabel(modelName, target.label);
+        if (failure) throw new UnavailableError(`the ${target.label} version of model '${modelName}' ${failure}`);
         throw new RouteError(
           `model '${modelName}' has no ${target.label} version deployed; deployed: ${this.describeDeployed(route)}`,
         );
@@ -197,9 +251,19 @@ export class ModelHost {
   /** Finishes queued work and releases every session. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.routes = new Map();
     for (const hosted of [...this.hosted.values()]) this.retire(hosted);
     await Promise.all(this.retiring);
+  }
+
+  /** Why the version desired for a label is not served here, if it failed. */
+  private failureOfLabel(modelName: string, label: ServingLabel): string | undefined {
+    const wanted = this.desired
+      .find((deployment) => deployment.modelName === modelName)
+      ?.versions.find((version) => version.label === label);
+    const failure = wanted && this.failed.get(wanted.versionId);
+    return failure && `(version ${wanted.version}) failed: ${failure.message}`;
   }
 
   private describeDeployed(route: Route): string {
@@ -220,9 +284,7 @@ export class ModelHost {
           route.labels.set(wanted.label, hosted);
           continue;
         }
-        if (!this.loading.has(wanted.versionId) && !this.recentlyFailed(wanted.versionId)) {
-          void this.load(deployment, wanted);
-        }
+        if (!this.loading.has(wanted.versionId) && this.mayLoad(wanted)) void this.load(deployment, wanted);
         // Until the new version is ready, the label keeps pointing at what served it before.
         const current = previous?.labels.get(wanted.label);
         if (current) route.labels.set(wanted.label, current);
@@ -235,9 +297,66 @@ export class ModelHost {
     this.options.onStateChange?.();
   }
 
-  private recentlyFailed(versionId: string): boolean {
-    const failure = this.failed.get(versionId);
-    return !!failure && Date.now() - failure.at.getTime() < (this.options.retryFailedAfterMs ?? 60_000);
+  /**
+   * Whether to load a version now: not if it failed for a reason of its own since its deployment last
+   * changed (here, or on a replica that recorded it), nor while a passing failure's delay runs.
+   */
+  private mayLoad(wanted: DesiredVersion): boolean {
+    const recorded = wanted.loadFailure;
+    if (recorded && !this.failed.get(wanted.versionId)?.refused) {
+      const failure = { refused: true, changedAt: wanted.changedAt, count: 1 };
+      this.failed.set(wanted.versionId, { ...failure, message: recorded.message, at: recorded.failedAt });
+    }
+    const failure = this.failed.get(wanted.versionId);
+    if (!failure) return true;
+    if (wanted.changedAt.getTime() > failure.changedAt.getTime()) {
+      // Promoted or redeployed since: a fresh start.
+      this.failed.delete(wanted.versionId);
+      return true;
+    }
+    if (failure.refused) return false;
+    const waitMs = this.retryDelayMs(failure) - (Date.now() - failure.at.getTime());
+    if (waitMs <= 0) return true;
+    this.retryLater(waitMs);
+    return false;
+  }
+
+  private retryDelayMs(failure: Failure): number {
+    const first = this.options.retryFailedAfterMs ?? RETRY_FIRST_MS;
+    return Math.min(first * 2 ** (failure.count - 1), RETRY_MAX_MS);
+  }
+
+  /** Reconciles again once the earliest pending retry is due (a sync may come sooner). */
+  private retryLater(waitMs: number): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reconcile();
+    }, waitMs).unref();
+  }
+
+  private recordFailure(wanted: DesiredVersion, message: string, refused: boolean): void {
+    const previous = this.failed.get(wanted.versionId);
+    const sameChange = previous?.changedAt.getTime() === wanted.changedAt.getTime();
+    const count = sameChange ? previous.count + 1 : 1;
+    this.failed.set(wanted.versionId, { message, at: new Date(), refused, changedAt: wanted.changedAt, count });
+    if (refused) this.options.onLoadRefused?.(wanted, message);
+  }
+
+  /** A hosted version's session thread died: its requests have failed; it leaves the routes at once. */
+  private sessionDied(wanted: DesiredVersion, reason: string): void {
+    const hosted = this.hosted.get(wanted.versionId);
+    if (!hosted || this.closed) return;
+    this.options.log.error(
+      { model: hosted.modelName, version: hosted.version, reason },
+      "session thread died; the version stops serving",
+    );
+    this.recordFailure(wanted, reason, false);
+    for (const route of this.routes.values()) {
+      for (const [label, version] of route.labels) if (version === hosted) route.labels.delete(label);
+    }
+    this.retire(hosted);
+    this.reconcile();
   }
 
   private async load(deployment: DesiredDeployment, wanted: DesiredVersion): Promise<void> {
@@ -252,14 +371,19 @@ export class ModelHost {
         return;
       }
       this.hosted.set(wanted.versionId, hosted);
-      this.failed.delete(wanted.versionId);
       log.info(
         { ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable, inlineRows: hosted.inlineRows },
         "version loaded and warmed",
       );
     } catch (error) {
-      this.failed.set(wanted.versionId, { message: errorMessage(error), at: new Date() });
-      log.warn({ err: error }, "version failed to load; the previous version keeps serving");
+      const refused = error instanceof LoadRefused;
+      this.recordFailure(wanted, errorMessage(error), refused);
+      log.warn(
+        { err: error, retried: !refused },
+        refused
+          ? "version refused: it is not loaded again until it is promoted or redeployed"
+          : "version failed to load; the previous version keeps serving",
+      );
     } finally {
       this.loading.delete(wanted.versionId);
       this.reconcile();
@@ -271,29 +395,48 @@ export class ModelHost {
       (spec: TensorSpec) => !isElementType(spec.dtype),
     );
     if (unsupported) {
-      throw new Error(`'${unsupported.name}' has type ${unsupported.dtype}, which the serving protocols cannot carry`);
+      throw new LoadRefused(
+        `'${unsupported.name}' has type ${unsupported.dtype}, which the serving protocols cannot carry`,
+      );
     }
+    // Before anything is allocated for it: the version may predate the rule validation applies.
+    const tooLarge = requestTooLarge(wanted.signature, {
+      maxTensorBytes: this.maxRequestTensorBytes,
+      maxBodyBytes: this.options.maxBodyBytes,
+    });
+    if (tooLarge) throw new LoadRefused(tooLarge);
     const modelPath = this.options.artifactPath(wanted.artifactSha256);
     await access(modelPath).catch(() => {
       throw new Error(
         `the model file (sha256 ${wanted.artifactSha256.slice(0, 12)}…) is missing from the artifact store`,
       );
     });
-    const thread = await SessionThread.start({ modelPath, intraOpThreads: this.options.intraOpThreads }).catch(
-      (error: unknown) => {
-        // onnxruntime names the file's path; the reason is what matters to the person reading it.
-        const reason = errorMessage(error).replace(/^Load model from .* failed:\s*/s, "");
-        throw new Error(`onnxruntime could not load the model: ${reason}`);
+    const thread = await SessionThread.start(
+      { modelPath, intraOpThreads: this.options.intraOpThreads },
+      {
+        heapMb: this.sessionHeapMb,
+        isolation: sessionIsolation(wanted.signature),
+        onDeath: (reason) => this.sessionDied(wanted, reason),
       },
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof ThreadDiedWhileLoading) throw new LoadRefused(`loading the model failed: ${error.message}`);
+      // onnxruntime names the file's path; the reason is what matters to the person reading it.
+      const reason = errorMessage(error).replace(/^Load model from .* failed:\s*/s, "");
+      throw new LoadRefused(`onnxruntime could not load the model: ${reason}`);
+    });
     try {
-      await thread.run(samples(wanted.signature, 1));
+      await thread.timedRun(samples(wanted.signature, 1, this.maxRequestTensorBytes), { discardOutputs: true });
     } catch (error) {
       await thread.close();
-      throw new Error(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
+      throw new LoadRefused(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
     }
     const batchable = isBatchable(wanted.signature);
     const inline = await this.inlineSession(thread, wanted.signature, modelPath);
+    // The timing runs may be what exhausted the thread.
+    if (thread.deathReason) {
+      await inline?.release();
+      throw new LoadRefused(`the warm-up inference on a zero-filled sample failed: ${thread.deathReason}`);
+    }
     const hosted: HostedVersion = {
       modelId: deployment.modelId,
       modelName: deployment.modelName,
@@ -331,12 +474,15 @@ export class ModelHost {
     const budgetMs = this.options.inlineMaxRunMs ?? INLINE_MAX_RUN_MS;
     const batchable = isBatchable(signature);
     if (budgetMs <= 0 || !signature.inputs.every((spec) => hasFixedShape(spec, batchable ? 1 : 0))) return null;
+    // Strings live on the JavaScript heap, as many as the model makes: only a thread's heap is bounded.
+    if (hasStrings(signature)) return null;
     /** Best time of a few runs of `rows` rows; the first runs of a thread are slow (cold code). */
     const bestRunMs = async (rows: number, runs: number) => {
       let best = Infinity;
       // A run far over the budget says enough: a heavy model is not timed again and again.
       for (let run = 0; run < runs; run++) {
-        best = Math.min(best, (await thread.timedRun(samples(signature, rows))).ms);
+        const sample = samples(signature, rows, this.maxRequestTensorBytes);
+        best = Math.min(best, (await thread.timedRun(sample, { discardOutputs: true })).ms);
         if (best > 10 * budgetMs) break;
       }
       return best;
@@ -351,7 +497,7 @@ export class ModelHost {
       const loadStartedAt = performance.now();
       const inline = await InlineSession.load(modelPath, maxRows);
       // The first run allocates; better here than in a request.
-      await inline.run(samples(signature, 1)).catch(async (error: unknown) => {
+      await inline.run(samples(signature, 1, this.maxRequestTensorBytes)).catch(async (error: unknown) => {
         await inline.release();
         throw error;
       });

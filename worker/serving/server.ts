@@ -13,7 +13,7 @@ import type { PredictionLogger } from "./prediction-logger";
 import type { Protocol, ServingMetrics } from "./prometheus";
 import { parseV2Request, selectOutputs, v2ModelMetadata, v2Response, v2Type } from "./protocols/kserve";
 import { parseTfRequest, tfModelMetadata, tfModelStatus, tfResponse } from "./protocols/tfserving";
-import { RunError } from "./session-client";
+import { RunError, UnavailableError } from "./session-client";
 import { InvalidInput, checkInputs, type HostTensor } from "./tensors";
 
 export interface ServingHandlerOptions {
@@ -213,6 +213,7 @@ export function createServingHandler(options: ServingHandlerOptions) {
     }
     if (error instanceof RequestTimeoutError) return send(exchange, 504, { error: error.message });
     if (error instanceof RunError) return send(exchange, 400, { error: `inference failed: ${error.message}` });
+    if (error instanceof UnavailableError) return send(exchange, 503, { error: error.message }, { "retry-after": "5" });
     log.error({ err: error, url: exchange.req.url }, "unexpected error while serving a request");
     send(exchange, 500, { error: "internal error; see the serving replica's log" });
   }
