@@ -88,6 +88,8 @@ const INLINE_MAX_MODEL_BYTES = 4 * 1024 ** 2;
 export const DEFAULT_MAX_REQUEST_TENSOR_BYTES = 256 * 1024 ** 2;
 export const DEFAULT_SESSION_HEAP_MB = 1024;
 const RETRY_FIRST_MS = 1000;
+const WARM_UP_FAILED = "the warm-up inference on a zero-filled sample failed";
+const REFUSED_MESSAGE = "version refused: it is not loaded again until it is promoted or redeployed";
 const RETRY_MAX_MS = 10 * 60_000;
 
 /** A failure that is the model's own: loading it again (until its deployment changes) fails the same way. */
@@ -158,12 +160,12 @@ export class ModelHost {
   /** The version a request goes to. Synchronous, so the batcher is reached in the same tick. */
   resolve(modelName: string, target: RouteTarget): HostedVersion {
     const route = this.routes.get(modelName);
+    const failure = this.failureOf(modelName, target);
+    if (failure && !this.routedTo(route, target)) throw new UnavailableError(failure);
     if (!route || route.labels.size === 0) throw new RouteError(`model '${modelName}' is not served here`);
     if ("label" in target) {
       const version = route.labels.get(target.label);
       if (!version) {
-        const failure = this.failureOfLabel(modelName, target.label);
-        if (failure) throw new UnavailableError(`the ${target.label} version of model '${modelName}' ${failure}`);
         throw new RouteError(
           `model '${modelName}' has no ${target.label} version deployed; deployed: ${this.describeDeployed(route)}`,
         );
@@ -257,13 +259,22 @@ export class ModelHost {
     await Promise.all(this.retiring);
   }
 
-  /** Why the version desired for a label is not served here, if it failed. */
-  private failureOfLabel(modelName: string, label: ServingLabel): string | undefined {
+  /** Why the version a request asks for (by label or number) is not served here, if it failed. */
+  private failureOf(modelName: string, target: RouteTarget): string | undefined {
     const wanted = this.desired
       .find((deployment) => deployment.modelName === modelName)
-      ?.versions.find((version) => version.label === label);
+      ?.versions.find((version) =>
+        "label" in target ? version.label === target.label : version.version === target.version,
+      );
     const failure = wanted && this.failed.get(wanted.versionId);
-    return failure && `(version ${wanted.version}) failed: ${failure.message}`;
+    return failure && `version ${wanted.version} of model '${modelName}' failed: ${failure.message}`;
+  }
+
+  /** Something answers the target all the same (the version before, while a failed one is retried). */
+  private routedTo(route: Route | undefined, target: RouteTarget): boolean {
+    if (!route) return false;
+    if ("label" in target) return route.labels.has(target.label);
+    return [...route.labels.values()].some((version) => version.version === target.version);
   }
 
   private describeDeployed(route: Route): string {
@@ -343,15 +354,23 @@ export class ModelHost {
     if (refused) this.options.onLoadRefused?.(wanted, message);
   }
 
-  /** A hosted version's session thread died: its requests have failed; it leaves the routes at once. */
+  /**
+   * A hosted version's session died: its requests have failed; it leaves the routes at once. Before
+   * its first request, the model alone did it (its warm-up left it short of memory): refused. After,
+   * a request may have: tried again later.
+   */
   private sessionDied(wanted: DesiredVersion, reason: string): void {
     const hosted = this.hosted.get(wanted.versionId);
     if (!hosted || this.closed) return;
-    this.options.log.error(
-      { model: hosted.modelName, version: hosted.version, reason },
-      "session thread died; the version stops serving",
-    );
-    this.recordFailure(wanted, reason, false);
+    const log = this.options.log.child({ model: hosted.modelName, version: hosted.version });
+    if (this.sessions.get(hosted)?.thread.hasServed) {
+      log.error({ reason }, "session died while serving; the version is loaded again after a delay");
+      this.recordFailure(wanted, reason, false);
+    } else {
+      const message = `${WARM_UP_FAILED}: ${reason}`;
+      log.warn({ reason: message }, REFUSED_MESSAGE);
+      this.recordFailure(wanted, message, true);
+    }
     for (const route of this.routes.values()) {
       for (const [label, version] of route.labels) if (version === hosted) route.labels.delete(label);
     }
@@ -380,9 +399,7 @@ export class ModelHost {
       this.recordFailure(wanted, errorMessage(error), refused);
       log.warn(
         { err: error, retried: !refused },
-        refused
-          ? "version refused: it is not loaded again until it is promoted or redeployed"
-          : "version failed to load; the previous version keeps serving",
+        refused ? REFUSED_MESSAGE : "version failed to load; the previous version keeps serving",
       );
     } finally {
       this.loading.delete(wanted.versionId);
@@ -428,14 +445,14 @@ export class ModelHost {
       await thread.timedRun(samples(wanted.signature, 1, this.maxRequestTensorBytes), { discardOutputs: true });
     } catch (error) {
       await thread.close();
-      throw new LoadRefused(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
+      throw new LoadRefused(`${WARM_UP_FAILED}: ${errorMessage(error)}`);
     }
     const batchable = isBatchable(wanted.signature);
     const inline = await this.inlineSession(thread, wanted.signature, modelPath);
     // The timing runs may be what exhausted the thread.
     if (thread.deathReason) {
       await inline?.release();
-      throw new LoadRefused(`the warm-up inference on a zero-filled sample failed: ${thread.deathReason}`);
+      throw new LoadRefused(`${WARM_UP_FAILED}: ${thread.deathReason}`);
     }
     const hosted: HostedVersion = {
       modelId: deployment.modelId,
