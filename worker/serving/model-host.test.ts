@@ -7,6 +7,7 @@ import type { DesiredDeployment } from "@/lib/serving/deployments";
 import { DEFAULT_DEPLOYMENT_SETTINGS } from "@/lib/serving/schemas";
 import { DIGITS_ONNX } from "@/tests/fixtures/registry";
 import { ModelHost, type HostedVersion } from "./model-host";
+import { UnavailableError } from "./session-client";
 import type { HostTensor } from "./tensors";
 
 const SIGNATURE = {
@@ -138,5 +139,65 @@ describe("ModelHost", () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(released()).toBe(true);
+  });
+
+  it("does not load a version recorded as refused since its last change, and loads it once it changes again", async () => {
+    const refusals: string[] = [];
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      inlineMaxRunMs: 0,
+      onLoadRefused: (_wanted, message) => refusals.push(message),
+    });
+    hosts.push(host);
+    const deployment = digitsDeployment(1);
+    const recorded = { message: "the session thread ran out of memory", failedAt: new Date(1000) };
+    const withVersion = (change: Partial<DesiredDeployment["versions"][number]>): DesiredDeployment => ({
+      ...deployment,
+      versions: [{ ...deployment.versions[0]!, ...change }],
+    });
+    host.apply([withVersion({ changedAt: new Date(500), loadFailure: recorded })]);
+    expect(host.isReady()).toBe(true);
+    expect(host.states()).toMatchObject([{ state: "FAILED", message: recorded.message, labels: [] }]);
+    expect(() => host.resolve("digits", { label: "production" })).toThrow(
+      new UnavailableError(`version 1 of model 'digits' failed: ${recorded.message}`),
+    );
+    // Read again on the next sync: still not loaded, and nothing new to record.
+    host.apply([withVersion({ changedAt: new Date(500), loadFailure: recorded })]);
+    expect(host.isReady()).toBe(true);
+    expect(refusals).toEqual([]);
+    // Promoted or redeployed since: the database no longer reports the failure, and it loads.
+    host.apply([withVersion({ changedAt: new Date(2000), loadFailure: null })]);
+    expect(host.isReady()).toBe(false);
+    expect((await servedVersion(host, 1)).version).toBe(1);
+  });
+
+  it("refuses before allocating a version whose one request exceeds the limits, and says so once", async () => {
+    const refusals: string[] = [];
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      maxRequestTensorBytes: 1024 ** 2,
+      maxBodyBytes: 1024 ** 2,
+      onLoadRefused: (_wanted, message) => refusals.push(message),
+    });
+    hosts.push(host);
+    const huge = { name: "input", dtype: "float32", shape: ["batch", 1024, 1024] };
+    const deployment = digitsDeployment(1);
+    const wanted = { ...deployment.versions[0]!, signature: { inputs: [huge], outputs: SIGNATURE.outputs } };
+    host.apply([{ ...deployment, versions: [wanted] }]);
+    for (let attempt = 0; attempt < 200 && !host.isReady(); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const message =
+      "one request to this model needs 4 MiB of input (input 'input' is float32 [batch, 1024, 1024]); " +
+      "the limit is 1 MiB (MAX_REQUEST_TENSOR_BYTES)";
+    expect(refusals).toEqual([message]);
+    expect(host.states()).toMatchObject([{ state: "FAILED", message }]);
+    host.apply([{ ...deployment, versions: [wanted] }]);
+    expect(host.isReady()).toBe(true);
+    expect(refusals).toHaveLength(1);
   });
 });

@@ -97,6 +97,13 @@ class LoadRefused extends Error {
   override name = "LoadRefused";
 }
 
+interface HostedSessions {
+  thread: SessionThread;
+  inline: InlineSession | null;
+  /** A request has run (inline or on the thread): after that, one may be what killed the thread. */
+  served: boolean;
+}
+
 interface Failure {
   message: string;
   at: Date;
@@ -136,7 +143,7 @@ export class ModelHost {
   private readonly loading = new Map<string, { since: Date }>();
   private readonly failed = new Map<string, Failure>();
   private retryTimer: NodeJS.Timeout | undefined;
-  private readonly sessions = new Map<HostedVersion, { thread: SessionThread; inline: InlineSession | null }>();
+  private readonly sessions = new Map<HostedVersion, HostedSessions>();
   private readonly retiring = new Set<Promise<void>>();
   private synced = false;
   private closed = false;
@@ -363,7 +370,7 @@ export class ModelHost {
     const hosted = this.hosted.get(wanted.versionId);
     if (!hosted || this.closed) return;
     const log = this.options.log.child({ model: hosted.modelName, version: hosted.version });
-    if (this.sessions.get(hosted)?.thread.hasServed) {
+    if (this.sessions.get(hosted)?.served) {
       log.error({ reason }, "session died while serving; the version is loaded again after a delay");
       this.recordFailure(wanted, reason, false);
     } else {
@@ -449,6 +456,7 @@ export class ModelHost {
     }
     const batchable = isBatchable(wanted.signature);
     const inline = await this.inlineSession(thread, wanted.signature, modelPath);
+    const sessions: HostedSessions = { thread, inline, served: false };
     // The timing runs may be what exhausted the thread.
     if (thread.deathReason) {
       await inline?.release();
@@ -467,13 +475,16 @@ export class ModelHost {
       batcher: new Batcher({
         batchable,
         settings: deployment.settings,
-        run: (feeds, rows) => (inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds)),
+        run: (feeds, rows) => {
+          sessions.served = true;
+          return inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds);
+        },
         // Only the session thread queues runs; an inline session gains nothing from a batch sent early.
         queuesRuns: !inline,
         onRun: (rows, computeMs) => this.options.onBatch?.(hosted, rows, computeMs),
       }),
     };
-    this.sessions.set(hosted, { thread, inline });
+    this.sessions.set(hosted, sessions);
     return hosted;
   }
 

@@ -200,8 +200,6 @@ export class SessionThread {
   private readonly pending = new Map<number, { resolve: (run: TimedRun) => void; reject: (error: Error) => void }>();
   private exitError: Error | null = null;
   private closing = false;
-  /** A run whose outputs were wanted (a request, not a warm-up or a timing run) was sent. */
-  private servedRequests = false;
 
   private constructor(
     private readonly carrier: Carrier,
@@ -262,17 +260,11 @@ export class SessionThread {
    */
   timedRun(feeds: Record<string, HostTensor>, { discardOutputs = false } = {}): Promise<TimedRun> {
     if (this.exitError) return Promise.reject(this.exitError);
-    if (!discardOutputs) this.servedRequests = true;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.carrier.send({ id, feeds, discardOutputs } satisfies ThreadRequest, transferable(feeds));
     });
-  }
-
-  /** Whether it has run a request yet: a session that dies before has died of the model alone. */
-  get hasServed(): boolean {
-    return this.servedRequests;
   }
 
   /** Why the session died, or null while it runs. */
