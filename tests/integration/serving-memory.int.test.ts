@@ -162,6 +162,7 @@ describe("a model whose requests need more memory than serving gives", () => {
       expect(loadFailures(replica, version)).toHaveLength(1);
       clearInterval(sampler);
       // Allocating the sample would have taken 4 GiB; nothing near that was allocated.
+      console.info(`replica RSS growth while refusing the version: ${Math.round((rssPeak - rssBefore) / MiB)} MiB`);
       expect(rssPeak - rssBefore).toBeLessThan(200 * MiB);
 
       // A restarted replica knows, from the database, and does not try either.
@@ -253,9 +254,11 @@ describe("a session that runs out of memory", () => {
     await expectDigitsAnswer();
     const failed = await waitUntil(async () => {
       const state = await reportedState(replica, version.id);
-      return state?.state === "FAILED" && state;
+      return state?.state === "FAILED" && { ...state, seenAt: Date.now() };
     }, "the replica to report the version failed");
     expect(failed.message).toContain("ran out of memory");
+    const died = replica.logs.find((line) => line.msg.startsWith("session died while serving"));
+    console.info(`session death (serving) to reported FAILED: ${failed.seenAt - Date.parse(String(died!.time))} ms`);
 
     // A request may be what killed it, so it is loaded again (after a delay that doubles each time).
     await waitUntil(ready, "the version to be loaded again", 30_000);
