@@ -167,22 +167,24 @@ export class ModelHost {
   /** The version a request goes to. Synchronous, so the batcher is reached in the same tick. */
   resolve(modelName: string, target: RouteTarget): HostedVersion {
     const route = this.routes.get(modelName);
-    const failure = this.failureOf(modelName, target);
-    if (failure && !this.routedTo(route, target)) throw new UnavailableError(failure);
-    if (!route || route.labels.size === 0) throw new RouteError(`model '${modelName}' is not served here`);
     if ("label" in target) {
-      const version = route.labels.get(target.label);
-      if (!version) {
-        throw new RouteError(
-          `model '${modelName}' has no ${target.label} version deployed; deployed: ${this.describeDeployed(route)}`,
-        );
-      }
-      return version;
+      const version = route?.labels.get(target.label);
+      if (version) return version;
+    } else if (route) {
+      for (const version of route.labels.values()) if (version.version === target.version) return version;
     }
-    for (const version of route.labels.values()) if (version.version === target.version) return version;
-    throw new RouteError(
-      `version ${target.version} of model '${modelName}' is not deployed; deployed: ${this.describeDeployed(route)}`,
-    );
+    throw this.notServed(modelName, route, target);
+  }
+
+  /** Why nothing answers the target: the version deployed there failed here (503), or none is deployed (404). */
+  private notServed(modelName: string, route: Route | undefined, target: RouteTarget): Error {
+    const failure = this.failureOf(modelName, target);
+    if (failure) return new UnavailableError(failure);
+    if (!route || route.labels.size === 0) return new RouteError(`model '${modelName}' is not served here`);
+    const deployed = this.describeDeployed(route);
+    return "label" in target
+      ? new RouteError(`model '${modelName}' has no ${target.label} version deployed; deployed: ${deployed}`)
+      : new RouteError(`version ${target.version} of model '${modelName}' is not deployed; deployed: ${deployed}`);
   }
 
   /** Versions a model answers for, with their labels (for metadata and status responses). */
@@ -277,13 +279,6 @@ export class ModelHost {
     return failure && `version ${wanted.version} of model '${modelName}' failed: ${failure.message}`;
   }
 
-  /** Something answers the target all the same (the version before, while a failed one is retried). */
-  private routedTo(route: Route | undefined, target: RouteTarget): boolean {
-    if (!route) return false;
-    if ("label" in target) return route.labels.has(target.label);
-    return [...route.labels.values()].some((version) => version.version === target.version);
-  }
-
   private describeDeployed(route: Route): string {
     return [...route.labels].map(([label, version]) => `version ${version.version} (${label})`).join(", ");
   }
@@ -310,6 +305,9 @@ export class ModelHost {
       routes.set(deployment.modelName, route);
     }
     this.routes = routes;
+    // Failures of versions no longer wanted: forgotten (they come back with a change that retries them).
+    const wantedIds = new Set(this.desired.flatMap((deployment) => deployment.versions.map((v) => v.versionId)));
+    for (const versionId of this.failed.keys()) if (!wantedIds.has(versionId)) this.failed.delete(versionId);
     const routed = new Set([...routes.values()].flatMap((route) => [...route.labels.values()]));
     for (const hosted of this.hosted.values()) if (!routed.has(hosted)) this.retire(hosted);
     this.options.onStateChange?.();
