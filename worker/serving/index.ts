@@ -20,6 +20,7 @@ const replica = await startReplica({
   maxBodyBytes: settings.SERVING_MAX_BODY_BYTES,
   maxRequestTensorBytes: settings.MAX_REQUEST_TENSOR_BYTES,
   sessionHeapMb: settings.SERVING_SESSION_HEAP_MB,
+  sessionIsolation: settings.SERVING_SESSION_ISOLATION,
   syncIntervalMs: settings.SERVING_SYNC_INTERVAL_MS,
   metricsFlushMs: settings.SERVING_METRICS_FLUSH_MS,
   predictionsFlushMs: settings.SERVING_PREDICTIONS_FLUSH_MS,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import pino from "pino";
@@ -171,6 +172,40 @@ describe("ModelHost", () => {
     host.apply([withVersion({ changedAt: new Date(2000), loadFailure: null })]);
     expect(host.isReady()).toBe(false);
     expect((await servedVersion(host, 1)).version).toBe(1);
+  });
+
+  it("runs a version in a child process when asked; a session killed while serving ends alone and is loaded again", async () => {
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      sessionIsolation: "process",
+      retryFailedAfterMs: 100,
+    });
+    hosts.push(host);
+    host.apply([digitsDeployment(1)]);
+    const inProcess = await servedVersion(host, 1);
+    expect(inProcess.inlineRows).toBe(0);
+    const threaded = await servedVersion((await digitsHost(0)).host, 1);
+    const requests = [rows(1), rows(4)];
+    expect(await outputsOf(inProcess, requests)).toEqual(await outputsOf(threaded, requests));
+
+    const sessionPids = execFileSync("pgrep", ["-P", String(process.pid), "-f", "session-thread"], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    expect(sessionPids).toHaveLength(1);
+    process.kill(Number(sessionPids[0]), "SIGKILL");
+    for (let attempt = 0; attempt < 200 && host.states()[0]?.state !== "FAILED"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(host.states()).toMatchObject([
+      { state: "FAILED", message: "the session process was killed (SIGKILL: the machine may have run out of memory)" },
+    ]);
+    expect(() => host.resolve("digits", { label: "production" })).toThrow(UnavailableError);
+    // It had served requests: one may have killed it, so it is loaded again after the delay.
+    const reloaded = await servedVersion(host, 1);
+    expect(reloaded).not.toBe(inProcess);
+    expect(await outputsOf(reloaded, requests)).toEqual(await outputsOf(threaded, requests));
   });
 
   it("refuses before allocating a version whose one request exceeds the limits, and says so once", async () => {

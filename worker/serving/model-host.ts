@@ -72,6 +72,8 @@ export interface ModelHostOptions {
   maxBodyBytes?: number;
   /** Each session thread's heap, in MB (SERVING_SESSION_HEAP_MB). */
   sessionHeapMb?: number;
+  /** SERVING_SESSION_ISOLATION: "process" runs every version in a child process. */
+  sessionIsolation?: "auto" | "process";
   /** A version failed to load for a reason of its own: remember it (best effort) so no replica tries again. */
   onLoadRefused?: (wanted: DesiredVersion, message: string) => void;
   /** The longest a batch may hold the HTTP thread when run inline (0: never run inline). */
@@ -437,7 +439,7 @@ export class ModelHost {
       { modelPath, intraOpThreads: this.options.intraOpThreads },
       {
         heapMb: this.sessionHeapMb,
-        isolation: sessionIsolation(wanted.signature),
+        isolation: this.options.sessionIsolation === "process" ? "process" : sessionIsolation(wanted.signature),
         onDeath: (reason) => this.sessionDied(wanted, reason),
       },
     ).catch((error: unknown) => {
@@ -502,6 +504,8 @@ export class ModelHost {
     if (budgetMs <= 0 || !signature.inputs.every((spec) => hasFixedShape(spec, batchable ? 1 : 0))) return null;
     // Strings live on the JavaScript heap, as many as the model makes: only a thread's heap is bounded.
     if (hasStrings(signature)) return null;
+    // Inline, a native crash would end the replica, which is what process isolation is chosen to prevent.
+    if (this.options.sessionIsolation === "process") return null;
     /** Best time of a few runs of `rows` rows; the first runs of a thread are slow (cold code). */
     const bestRunMs = async (rows: number, runs: number) => {
       let best = Infinity;

@@ -34,6 +34,7 @@ export interface ReplicaOptions {
   maxRequestTensorBytes?: number;
   /** SERVING_SESSION_HEAP_MB: each session thread's heap. */
   sessionHeapMb?: number;
+  sessionIsolation?: "auto" | "process";
   /** The first delay before a version that failed for a passing reason is tried again. */
   retryFailedAfterMs?: number;
   syncIntervalMs: number;
@@ -77,6 +78,7 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
     maxRequestTensorBytes: options.maxRequestTensorBytes,
     maxBodyBytes: options.maxBodyBytes,
     sessionHeapMb: options.sessionHeapMb,
+    sessionIsolation: options.sessionIsolation,
     retryFailedAfterMs: options.retryFailedAfterMs,
     log,
     // Remembered in the database, so neither this replica after a restart nor any other loads it again.
