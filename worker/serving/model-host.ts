@@ -9,7 +9,8 @@
  * a model the hand-off to the thread and back costs more than the model itself.
  *
  * A model is untrusted: its signature's cost is checked before anything is allocated for it, its
- * session thread has a bounded heap, and a thread that dies ends alone. A version that cannot be
+ * session (a thread, or a child process for models with string tensors) has a bounded heap, and a
+ * session that dies ends alone. A version that cannot be
  * loaded for a reason of its own (too large, refused by onnxruntime, out of memory while warming up)
  * is not tried again until its deployment changes; the failure is reported so it can be remembered
  * across restarts. A thread that dies while serving (a request may be what killed it) is reloaded
@@ -144,7 +145,7 @@ export class ModelHost {
   private readonly hosted = new Map<string, HostedVersion>();
   private readonly loading = new Map<string, { since: Date }>();
   private readonly failed = new Map<string, Failure>();
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: { timer: NodeJS.Timeout; dueAt: number } | undefined;
   private readonly sessions = new Map<HostedVersion, HostedSessions>();
   private readonly retiring = new Set<Promise<void>>();
   private synced = false;
@@ -264,7 +265,7 @@ export class ModelHost {
   /** Finishes queued work and releases every session. */
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.retryTimer);
+    clearTimeout(this.retryTimer?.timer);
     this.routes = new Map();
     for (const hosted of [...this.hosted.values()]) this.retire(hosted);
     await Promise.all(this.retiring);
@@ -346,11 +347,14 @@ export class ModelHost {
 
   /** Reconciles again once the earliest pending retry is due (a sync may come sooner). */
   private retryLater(waitMs: number): void {
-    if (this.retryTimer || this.closed) return;
-    this.retryTimer = setTimeout(() => {
+    const dueAt = Date.now() + waitMs;
+    if (this.closed || (this.retryTimer && this.retryTimer.dueAt <= dueAt)) return;
+    clearTimeout(this.retryTimer?.timer);
+    const timer = setTimeout(() => {
       this.retryTimer = undefined;
       this.reconcile();
     }, waitMs).unref();
+    this.retryTimer = { timer, dueAt };
   }
 
   private recordFailure(wanted: DesiredVersion, message: string, refused: boolean): void {
