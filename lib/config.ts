@@ -126,6 +126,19 @@ const configSchema = z.object({
   ALLOWED_HOSTS: hostListSetting,
   /** Pages on other origins that may call the API to change things (cross-site requests are refused otherwise). */
   ALLOWED_ORIGINS: originListSetting,
+  /**
+   * Largest inputs (or outputs) one single-row request to a model may need: validation refuses
+   * models over it, and serving never allocates more for a sample.
+   */
+  MAX_REQUEST_TENSOR_BYTES: byteSize.default(256 * 1024 ** 2),
+  /** V8 heap of each version's session thread; a thread that exhausts it ends alone and its version fails. */
+  SERVING_SESSION_HEAP_MB: z.coerce.number().int().min(16).default(1024),
+  /**
+   * "auto": versions with string tensors run in a child process, others in a thread; "process": every
+   * version in a child process of its own (none inline on the HTTP thread), so even a native crash of
+   * onnxruntime ends only that version, at the cost of a copy of each batch to and from the process.
+   */
+  SERVING_SESSION_ISOLATION: z.enum(["auto", "process"]).default("auto"),
   /** Name recorded as the actor of changes until accounts exist. */
   DEFAULT_ACTOR: z.string().min(1).default("local"),
 });

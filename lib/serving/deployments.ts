@@ -25,6 +25,10 @@ export interface DesiredVersion {
   label: ServingLabel;
   artifactSha256: string;
   signature: Signature;
+  /** The later of the version's and the deployment's last change: a promotion or a redeploy moves it. */
+  changedAt: Date;
+  /** Why serving could not load the version since that change, if a replica found it could not. */
+  loadFailure: { message: string; failedAt: Date } | null;
 }
 
 export interface DesiredDeployment {
@@ -55,7 +59,15 @@ export async function loadDesiredDeployments(database: Db = defaultDb()): Promis
           name: true,
           versions: {
             where: { stage: { in: servedStages }, status: "READY" },
-            select: { id: true, version: true, stage: true, artifactSha256: true, signature: true },
+            select: {
+              id: true,
+              version: true,
+              stage: true,
+              artifactSha256: true,
+              signature: true,
+              updatedAt: true,
+              loadFailure: { select: { message: true, deploymentChangedAt: true, failedAt: true } },
+            },
           },
         },
       },
@@ -68,6 +80,10 @@ export async function loadDesiredDeployments(database: Db = defaultDb()): Promis
     versions: row.model.versions.flatMap((version) => {
       const signature = signatureSchema.safeParse(version.signature);
       if (!signature.success) return [];
+      const changedAt = new Date(Math.max(version.updatedAt.getTime(), row.updatedAt.getTime()));
+      const failure = version.loadFailure;
+      // Both times come from database rows, so replicas' clocks do not matter here.
+      const stillFailed = failure && failure.deploymentChangedAt.getTime() >= changedAt.getTime();
       return [
         {
           versionId: version.id,
@@ -75,10 +91,34 @@ export async function loadDesiredDeployments(database: Db = defaultDb()): Promis
           label: LABEL_OF_STAGE[version.stage as keyof typeof LABEL_OF_STAGE],
           artifactSha256: version.artifactSha256,
           signature: signature.data,
+          changedAt,
+          loadFailure: stillFailed ? { message: failure.message, failedAt: failure.failedAt } : null,
         },
       ];
     }),
   }));
+}
+
+/**
+ * Remembers that a version cannot be loaded since its last change, so no replica (a restarted one
+ * included) tries again until it is promoted or redeployed. Running it twice keeps the latest.
+ */
+export async function recordLoadFailure(
+  failure: { versionId: string; artifactSha256: string; message: string; changedAt: Date; replicaId: string },
+  database: Db = defaultDb(),
+): Promise<void> {
+  const row = {
+    artifactSha256: failure.artifactSha256,
+    message: failure.message,
+    deploymentChangedAt: failure.changedAt,
+    failedAt: new Date(),
+    replicaId: failure.replicaId,
+  };
+  await database.servingLoadFailure.upsert({
+    where: { versionId: failure.versionId },
+    create: { versionId: failure.versionId, ...row },
+    update: row,
+  });
 }
 
 /**

@@ -4,6 +4,8 @@ import { config } from "@/lib/config";
 import type { Db, Prisma } from "@/lib/db";
 import type { JobPayload, QueueName } from "@/lib/jobs";
 import type { Logger } from "@/lib/log";
+import type { ModelFormat } from "@/lib/onnx";
+import { requestTooLarge } from "@/lib/onnx/request-cost";
 import { JobFailure, runTrackedJob } from "../lib/tracked-job";
 import { inspectModelFile } from "./validate/inspect-in-child";
 
@@ -27,17 +29,20 @@ export async function processValidate(
       maxOldSpaceMb: config().VALIDATE_MAX_HEAP_MB,
     });
     await job.reportProgress(0.9);
-    if (!report.ok) {
-      throw new JobFailure(report.message, {
-        result: { status: "FAILED", format: report.format },
+    const failed = (message: string, format: ModelFormat) =>
+      new JobFailure(message, {
+        result: { status: "FAILED", format },
         effect: (tx) =>
           tx.modelVersion.update({
             where: { id: version.id },
-            data: { status: "FAILED", statusMessage: report.message, format: report.format },
+            data: { status: "FAILED", statusMessage: message, format },
           }),
       });
-    }
+    if (!report.ok) throw failed(report.message, report.format);
     const { inspection } = report;
+    // A model whose every request is too big could only fail where it is served, or take serving down.
+    const tooLarge = requestTooLarge(inspection, { maxTensorBytes: config().MAX_REQUEST_TENSOR_BYTES });
+    if (tooLarge) throw failed(tooLarge, "ONNX");
     const ready = {
       status: "READY",
       statusMessage: null,

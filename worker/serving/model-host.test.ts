@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { Writable } from "node:stream";
 import { InferenceSession, Tensor } from "onnxruntime-node";
 import pino from "pino";
@@ -7,6 +8,7 @@ import type { DesiredDeployment } from "@/lib/serving/deployments";
 import { DEFAULT_DEPLOYMENT_SETTINGS } from "@/lib/serving/schemas";
 import { DIGITS_ONNX } from "@/tests/fixtures/registry";
 import { ModelHost, type HostedVersion } from "./model-host";
+import { UnavailableError } from "./session-client";
 import type { HostTensor } from "./tensors";
 
 const SIGNATURE = {
@@ -19,7 +21,15 @@ const digitsDeployment = (version: number): DesiredDeployment => ({
   modelName: "digits",
   settings: DEFAULT_DEPLOYMENT_SETTINGS,
   versions: [
-    { versionId: `version-${version}`, version, label: "production", artifactSha256: "digits", signature: SIGNATURE },
+    {
+      versionId: `version-${version}`,
+      version,
+      label: "production",
+      artifactSha256: "digits",
+      signature: SIGNATURE,
+      changedAt: new Date(0),
+      loadFailure: null,
+    },
   ],
 });
 
@@ -130,5 +140,99 @@ describe("ModelHost", () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     expect(released()).toBe(true);
+  });
+
+  it("does not load a version recorded as refused since its last change, and loads it once it changes again", async () => {
+    const refusals: string[] = [];
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      inlineMaxRunMs: 0,
+      onLoadRefused: (_wanted, message) => refusals.push(message),
+    });
+    hosts.push(host);
+    const deployment = digitsDeployment(1);
+    const recorded = { message: "the session thread ran out of memory", failedAt: new Date(1000) };
+    const withVersion = (change: Partial<DesiredDeployment["versions"][number]>): DesiredDeployment => ({
+      ...deployment,
+      versions: [{ ...deployment.versions[0]!, ...change }],
+    });
+    host.apply([withVersion({ changedAt: new Date(500), loadFailure: recorded })]);
+    expect(host.isReady()).toBe(true);
+    expect(host.states()).toMatchObject([{ state: "FAILED", message: recorded.message, labels: [] }]);
+    expect(() => host.resolve("digits", { label: "production" })).toThrow(
+      new UnavailableError(`version 1 of model 'digits' failed: ${recorded.message}`),
+    );
+    // Read again on the next sync: still not loaded, and nothing new to record.
+    host.apply([withVersion({ changedAt: new Date(500), loadFailure: recorded })]);
+    expect(host.isReady()).toBe(true);
+    expect(refusals).toEqual([]);
+    // Promoted or redeployed since: the database no longer reports the failure, and it loads.
+    host.apply([withVersion({ changedAt: new Date(2000), loadFailure: null })]);
+    expect(host.isReady()).toBe(false);
+    expect((await servedVersion(host, 1)).version).toBe(1);
+  });
+
+  it("runs a version in a child process when asked; a session killed while serving ends alone and is loaded again", async () => {
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      sessionIsolation: "process",
+      retryFailedAfterMs: 100,
+    });
+    hosts.push(host);
+    host.apply([digitsDeployment(1)]);
+    const inProcess = await servedVersion(host, 1);
+    expect(inProcess.inlineRows).toBe(0);
+    const threaded = await servedVersion((await digitsHost(0)).host, 1);
+    const requests = [rows(1), rows(4)];
+    expect(await outputsOf(inProcess, requests)).toEqual(await outputsOf(threaded, requests));
+
+    const sessionPids = execFileSync("pgrep", ["-P", String(process.pid), "-f", "session-thread"], { encoding: "utf8" })
+      .trim()
+      .split("\n");
+    expect(sessionPids).toHaveLength(1);
+    process.kill(Number(sessionPids[0]), "SIGKILL");
+    for (let attempt = 0; attempt < 200 && host.states()[0]?.state !== "FAILED"; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(host.states()).toMatchObject([
+      { state: "FAILED", message: "the session process was killed (SIGKILL: the machine may have run out of memory)" },
+    ]);
+    expect(() => host.resolve("digits", { label: "production" })).toThrow(UnavailableError);
+    // It had served requests: one may have killed it, so it is loaded again after the delay.
+    const reloaded = await servedVersion(host, 1);
+    expect(reloaded).not.toBe(inProcess);
+    expect(await outputsOf(reloaded, requests)).toEqual(await outputsOf(threaded, requests));
+  });
+
+  it("refuses before allocating a version whose one request exceeds the limits, and says so once", async () => {
+    const refusals: string[] = [];
+    const host = new ModelHost({
+      artifactPath: () => DIGITS_ONNX,
+      intraOpThreads: 1,
+      log: pino({ level: "silent" }),
+      maxRequestTensorBytes: 1024 ** 2,
+      maxBodyBytes: 1024 ** 2,
+      onLoadRefused: (_wanted, message) => refusals.push(message),
+    });
+    hosts.push(host);
+    const huge = { name: "input", dtype: "float32", shape: ["batch", 1024, 1024] };
+    const deployment = digitsDeployment(1);
+    const wanted = { ...deployment.versions[0]!, signature: { inputs: [huge], outputs: SIGNATURE.outputs } };
+    host.apply([{ ...deployment, versions: [wanted] }]);
+    for (let attempt = 0; attempt < 200 && !host.isReady(); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const message =
+      "one request to this model needs 4 MiB of input (input 'input' is float32 [batch, 1024, 1024]); " +
+      "the limit is 1 MiB (MAX_REQUEST_TENSOR_BYTES)";
+    expect(refusals).toEqual([message]);
+    expect(host.states()).toMatchObject([{ state: "FAILED", message }]);
+    host.apply([{ ...deployment, versions: [wanted] }]);
+    expect(host.isReady()).toBe(true);
+    expect(refusals).toHaveLength(1);
   });
 });

@@ -7,15 +7,24 @@
  * Every version gets a session thread. A version measured there to be cheap (a full batch well under
  * a millisecond) also gets an inline session on the HTTP thread, which then runs its batches: for such
  * a model the hand-off to the thread and back costs more than the model itself.
+ *
+ * A model is untrusted: its signature's cost is checked before anything is allocated for it, its
+ * session (a thread, or a child process for models with string tensors) has a bounded heap, and a
+ * session that dies ends alone. A version that cannot be
+ * loaded for a reason of its own (too large, refused by onnxruntime, out of memory while warming up)
+ * is not tried again until its deployment changes; the failure is reported so it can be remembered
+ * across restarts. A thread that dies while serving (a request may be what killed it) is reloaded
+ * after a delay that doubles with each death.
  */
 import { access, stat } from "node:fs/promises";
 import type { Logger } from "@/lib/log";
+import { requestTooLarge } from "@/lib/onnx/request-cost";
 import type { Signature, TensorSpec } from "@/lib/registry/schemas";
 import type { DesiredDeployment, DesiredVersion } from "@/lib/serving/deployments";
 import type { DeploymentSettings, ReplicaModel, ServingLabel } from "@/lib/serving/schemas";
 import { Batcher } from "./batcher";
 import { InlineSession } from "./inline-session";
-import { SessionThread } from "./session-client";
+import { SessionThread, ThreadDiedWhileLoading, UnavailableError, type SessionIsolation } from "./session-client";
 import { hasFixedShape, isElementType, sampleTensor, type HostTensor } from "./tensors";
 
 export interface HostedVersion {
@@ -53,8 +62,21 @@ export interface ModelHostOptions {
   onBatch?: (version: HostedVersion, rows: number, computeMs: number) => void;
   /** Called whenever what the replica reports about itself changes. */
   onStateChange?: () => void;
-  /** A version that failed to load is tried again after this long (or when its deployment changes). */
+  /**
+   * A version that failed for a passing reason (its file missing, its thread dead while serving) is
+   * tried again after this long, doubled after each further failure up to RETRY_MAX_MS.
+   */
   retryFailedAfterMs?: number;
+  /** The most bytes the inputs (or outputs) of one single-row request may take (MAX_REQUEST_TENSOR_BYTES). */
+  maxRequestTensorBytes?: number;
+  /** The largest request body the server reads: a model whose smallest request is larger cannot be served. */
+  maxBodyBytes?: number;
+  /** Each session thread's heap, in MB (SERVING_SESSION_HEAP_MB). */
+  sessionHeapMb?: number;
+  /** SERVING_SESSION_ISOLATION: "process" runs every version in a child process. */
+  sessionIsolation?: "auto" | "process";
+  /** A version failed to load for a reason of its own: remember it (best effort) so no replica tries again. */
+  onLoadRefused?: (wanted: DesiredVersion, message: string) => void;
   /** The longest a batch may hold the HTTP thread when run inline (0: never run inline). */
   inlineMaxRunMs?: number;
 }
@@ -66,6 +88,34 @@ const CALIBRATION_ROWS = 32;
 const CALIBRATION_RUNS = 10;
 /** An inline session doubles the model's memory and loads on the HTTP thread: small files only. */
 const INLINE_MAX_MODEL_BYTES = 4 * 1024 ** 2;
+export const DEFAULT_MAX_REQUEST_TENSOR_BYTES = 256 * 1024 ** 2;
+export const DEFAULT_SESSION_HEAP_MB = 1024;
+const RETRY_FIRST_MS = 1000;
+const WARM_UP_FAILED = "the warm-up inference on a zero-filled sample failed";
+const REFUSED_MESSAGE = "version refused: it is not loaded again until it is promoted or redeployed";
+const RETRY_MAX_MS = 10 * 60_000;
+
+/** A failure that is the model's own: loading it again (until its deployment changes) fails the same way. */
+class LoadRefused extends Error {
+  override name = "LoadRefused";
+}
+
+interface HostedSessions {
+  thread: SessionThread;
+  inline: InlineSession | null;
+  /** A request has run (inline or on the thread): after that, one may be what killed the thread. */
+  served: boolean;
+}
+
+interface Failure {
+  message: string;
+  at: Date;
+  /** The model's own fault: not retried while the deployment stays as it was at `changedAt`. */
+  refused: boolean;
+  changedAt: Date;
+  /** Failures in a row, for the delay before trying again. */
+  count: number;
+}
 
 const isDynamic = (dim: number | string | undefined) => typeof dim === "string" || (typeof dim === "number" && dim < 0);
 
@@ -76,9 +126,16 @@ export function isBatchable(signature: Signature): boolean {
   );
 }
 
-/** Zero-filled inputs for warm-up and timing runs, `rows` rows deep. */
-const samples = (signature: Signature, rows: number): Record<string, HostTensor> =>
-  Object.fromEntries(signature.inputs.map((spec) => [spec.name, sampleTensor(spec, rows)]));
+/** Zero-filled inputs for warm-up and timing runs, `rows` rows deep, each within `maxBytes`. */
+const samples = (signature: Signature, rows: number, maxBytes: number): Record<string, HostTensor> =>
+  Object.fromEntries(signature.inputs.map((spec) => [spec.name, sampleTensor(spec, rows, maxBytes)]));
+
+const hasStrings = (signature: Signature) =>
+  [...signature.inputs, ...signature.outputs].some((spec) => spec.dtype === "string");
+
+/** Strings are made on the JavaScript heap inside onnxruntime's run, where only a process can run out alone. */
+export const sessionIsolation = (signature: Signature): SessionIsolation =>
+  hasStrings(signature) ? "process" : "thread";
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -87,13 +144,20 @@ export class ModelHost {
   private routes = new Map<string, Route>();
   private readonly hosted = new Map<string, HostedVersion>();
   private readonly loading = new Map<string, { since: Date }>();
-  private readonly failed = new Map<string, { message: string; at: Date }>();
-  private readonly sessions = new Map<HostedVersion, { thread: SessionThread; inline: InlineSession | null }>();
+  private readonly failed = new Map<string, Failure>();
+  private retryTimer: { timer: NodeJS.Timeout; dueAt: number } | undefined;
+  private readonly sessions = new Map<HostedVersion, HostedSessions>();
   private readonly retiring = new Set<Promise<void>>();
   private synced = false;
   private closed = false;
 
-  constructor(private readonly options: ModelHostOptions) {}
+  private readonly maxRequestTensorBytes: number;
+  private readonly sessionHeapMb: number;
+
+  constructor(private readonly options: ModelHostOptions) {
+    this.maxRequestTensorBytes = options.maxRequestTensorBytes ?? DEFAULT_MAX_REQUEST_TENSOR_BYTES;
+    this.sessionHeapMb = options.sessionHeapMb ?? DEFAULT_SESSION_HEAP_MB;
+  }
 
   /** Takes the desired deployments (from the database) and moves towards them. */
   apply(desired: DesiredDeployment[]): void {
@@ -106,20 +170,24 @@ export class ModelHost {
   /** The version a request goes to. Synchronous, so the batcher is reached in the same tick. */
   resolve(modelName: string, target: RouteTarget): HostedVersion {
     const route = this.routes.get(modelName);
-    if (!route || route.labels.size === 0) throw new RouteError(`model '${modelName}' is not served here`);
     if ("label" in target) {
-      const version = route.labels.get(target.label);
-      if (!version) {
-        throw new RouteError(
-          `model '${modelName}' has no ${target.label} version deployed; deployed: ${this.describeDeployed(route)}`,
-        );
-      }
-      return version;
+      const version = route?.labels.get(target.label);
+      if (version) return version;
+    } else if (route) {
+      for (const version of route.labels.values()) if (version.version === target.version) return version;
     }
-    for (const version of route.labels.values()) if (version.version === target.version) return version;
-    throw new RouteError(
-      `version ${target.version} of model '${modelName}' is not deployed; deployed: ${this.describeDeployed(route)}`,
-    );
+    throw this.notServed(modelName, route, target);
+  }
+
+  /** Why nothing answers the target: the version deployed there failed here (503), or none is deployed (404). */
+  private notServed(modelName: string, route: Route | undefined, target: RouteTarget): Error {
+    const failure = this.failureOf(modelName, target);
+    if (failure) return new UnavailableError(failure);
+    if (!route || route.labels.size === 0) return new RouteError(`model '${modelName}' is not served here`);
+    const deployed = this.describeDeployed(route);
+    return "label" in target
+      ? new RouteError(`model '${modelName}' has no ${target.label} version deployed; deployed: ${deployed}`)
+      : new RouteError(`version ${target.version} of model '${modelName}' is not deployed; deployed: ${deployed}`);
   }
 
   /** Versions a model answers for, with their labels (for metadata and status responses). */
@@ -197,9 +265,21 @@ export class ModelHost {
   /** Finishes queued work and releases every session. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer?.timer);
     this.routes = new Map();
     for (const hosted of [...this.hosted.values()]) this.retire(hosted);
     await Promise.all(this.retiring);
+  }
+
+  /** Why the version a request asks for (by label or number) is not served here, if it failed. */
+  private failureOf(modelName: string, target: RouteTarget): string | undefined {
+    const wanted = this.desired
+      .find((deployment) => deployment.modelName === modelName)
+      ?.versions.find((version) =>
+        "label" in target ? version.label === target.label : version.version === target.version,
+      );
+    const failure = wanted && this.failed.get(wanted.versionId);
+    return failure && `version ${wanted.version} of model '${modelName}' failed: ${failure.message}`;
   }
 
   private describeDeployed(route: Route): string {
@@ -220,9 +300,7 @@ export class ModelHost {
           route.labels.set(wanted.label, hosted);
           continue;
         }
-        if (!this.loading.has(wanted.versionId) && !this.recentlyFailed(wanted.versionId)) {
-          void this.load(deployment, wanted);
-        }
+        if (!this.loading.has(wanted.versionId) && this.mayLoad(wanted)) void this.load(deployment, wanted);
         // Until the new version is ready, the label keeps pointing at what served it before.
         const current = previous?.labels.get(wanted.label);
         if (current) route.labels.set(wanted.label, current);
@@ -230,14 +308,85 @@ export class ModelHost {
       routes.set(deployment.modelName, route);
     }
     this.routes = routes;
+    // Failures of versions no longer wanted: forgotten (they come back with a change that retries them).
+    const wantedIds = new Set(this.desired.flatMap((deployment) => deployment.versions.map((v) => v.versionId)));
+    for (const versionId of this.failed.keys()) if (!wantedIds.has(versionId)) this.failed.delete(versionId);
     const routed = new Set([...routes.values()].flatMap((route) => [...route.labels.values()]));
     for (const hosted of this.hosted.values()) if (!routed.has(hosted)) this.retire(hosted);
     this.options.onStateChange?.();
   }
 
-  private recentlyFailed(versionId: string): boolean {
-    const failure = this.failed.get(versionId);
-    return !!failure && Date.now() - failure.at.getTime() < (this.options.retryFailedAfterMs ?? 60_000);
+  /**
+   * Whether to load a version now: not if it failed for a reason of its own since its deployment last
+   * changed (here, or on a replica that recorded it), nor while a passing failure's delay runs.
+   */
+  private mayLoad(wanted: DesiredVersion): boolean {
+    const recorded = wanted.loadFailure;
+    if (recorded && !this.failed.get(wanted.versionId)?.refused) {
+      const failure = { refused: true, changedAt: wanted.changedAt, count: 1 };
+      this.failed.set(wanted.versionId, { ...failure, message: recorded.message, at: recorded.failedAt });
+    }
+    const failure = this.failed.get(wanted.versionId);
+    if (!failure) return true;
+    if (wanted.changedAt.getTime() > failure.changedAt.getTime()) {
+      // Promoted or redeployed since: a fresh start.
+      this.failed.delete(wanted.versionId);
+      return true;
+    }
+    if (failure.refused) return false;
+    const waitMs = this.retryDelayMs(failure) - (Date.now() - failure.at.getTime());
+    if (waitMs <= 0) return true;
+    this.retryLater(waitMs);
+    return false;
+  }
+
+  private retryDelayMs(failure: Failure): number {
+    const first = this.options.retryFailedAfterMs ?? RETRY_FIRST_MS;
+    return Math.min(first * 2 ** (failure.count - 1), RETRY_MAX_MS);
+  }
+
+  /** Reconciles again once the earliest pending retry is due (a sync may come sooner). */
+  private retryLater(waitMs: number): void {
+    const dueAt = Date.now() + waitMs;
+    if (this.closed || (this.retryTimer && this.retryTimer.dueAt <= dueAt)) return;
+    clearTimeout(this.retryTimer?.timer);
+    const timer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reconcile();
+    }, waitMs).unref();
+    this.retryTimer = { timer, dueAt };
+  }
+
+  private recordFailure(wanted: DesiredVersion, message: string, refused: boolean): void {
+    const previous = this.failed.get(wanted.versionId);
+    const sameChange = previous?.changedAt.getTime() === wanted.changedAt.getTime();
+    const count = sameChange ? previous.count + 1 : 1;
+    this.failed.set(wanted.versionId, { message, at: new Date(), refused, changedAt: wanted.changedAt, count });
+    if (refused) this.options.onLoadRefused?.(wanted, message);
+  }
+
+  /**
+   * A hosted version's session died: its requests have failed; it leaves the routes at once. Before
+   * its first request, the model alone did it (its warm-up left it short of memory): refused. After,
+   * a request may have: tried again later.
+   */
+  private sessionDied(wanted: DesiredVersion, reason: string): void {
+    const hosted = this.hosted.get(wanted.versionId);
+    if (!hosted || this.closed) return;
+    const log = this.options.log.child({ model: hosted.modelName, version: hosted.version });
+    if (this.sessions.get(hosted)?.served) {
+      log.error({ reason }, "session died while serving; the version is loaded again after a delay");
+      this.recordFailure(wanted, reason, false);
+    } else {
+      const message = `${WARM_UP_FAILED}: ${reason}`;
+      log.warn({ reason: message }, REFUSED_MESSAGE);
+      this.recordFailure(wanted, message, true);
+    }
+    for (const route of this.routes.values()) {
+      for (const [label, version] of route.labels) if (version === hosted) route.labels.delete(label);
+    }
+    this.retire(hosted);
+    this.reconcile();
   }
 
   private async load(deployment: DesiredDeployment, wanted: DesiredVersion): Promise<void> {
@@ -252,14 +401,17 @@ export class ModelHost {
         return;
       }
       this.hosted.set(wanted.versionId, hosted);
-      this.failed.delete(wanted.versionId);
       log.info(
         { ms: Math.round(performance.now() - startedAt), batchable: hosted.batchable, inlineRows: hosted.inlineRows },
         "version loaded and warmed",
       );
     } catch (error) {
-      this.failed.set(wanted.versionId, { message: errorMessage(error), at: new Date() });
-      log.warn({ err: error }, "version failed to load; the previous version keeps serving");
+      const refused = error instanceof LoadRefused;
+      this.recordFailure(wanted, errorMessage(error), refused);
+      log.warn(
+        { err: error, retried: !refused },
+        refused ? REFUSED_MESSAGE : "version failed to load; the previous version keeps serving",
+      );
     } finally {
       this.loading.delete(wanted.versionId);
       this.reconcile();
@@ -271,29 +423,49 @@ export class ModelHost {
       (spec: TensorSpec) => !isElementType(spec.dtype),
     );
     if (unsupported) {
-      throw new Error(`'${unsupported.name}' has type ${unsupported.dtype}, which the serving protocols cannot carry`);
+      throw new LoadRefused(
+        `'${unsupported.name}' has type ${unsupported.dtype}, which the serving protocols cannot carry`,
+      );
     }
+    // Before anything is allocated for it: the version may predate the rule validation applies.
+    const tooLarge = requestTooLarge(wanted.signature, {
+      maxTensorBytes: this.maxRequestTensorBytes,
+      maxBodyBytes: this.options.maxBodyBytes,
+    });
+    if (tooLarge) throw new LoadRefused(tooLarge);
     const modelPath = this.options.artifactPath(wanted.artifactSha256);
     await access(modelPath).catch(() => {
       throw new Error(
         `the model file (sha256 ${wanted.artifactSha256.slice(0, 12)}…) is missing from the artifact store`,
       );
     });
-    const thread = await SessionThread.start({ modelPath, intraOpThreads: this.options.intraOpThreads }).catch(
-      (error: unknown) => {
-        // onnxruntime names the file's path; the reason is what matters to the person reading it.
-        const reason = errorMessage(error).replace(/^Load model from .* failed:\s*/s, "");
-        throw new Error(`onnxruntime could not load the model: ${reason}`);
+    const thread = await SessionThread.start(
+      { modelPath, intraOpThreads: this.options.intraOpThreads },
+      {
+        heapMb: this.sessionHeapMb,
+        isolation: this.options.sessionIsolation === "process" ? "process" : sessionIsolation(wanted.signature),
+        onDeath: (reason) => this.sessionDied(wanted, reason),
       },
-    );
+    ).catch((error: unknown) => {
+      if (error instanceof ThreadDiedWhileLoading) throw new LoadRefused(`loading the model failed: ${error.message}`);
+      // onnxruntime names the file's path; the reason is what matters to the person reading it.
+      const reason = errorMessage(error).replace(/^Load model from .* failed:\s*/s, "");
+      throw new LoadRefused(`onnxruntime could not load the model: ${reason}`);
+    });
     try {
-      await thread.run(samples(wanted.signature, 1));
+      await thread.timedRun(samples(wanted.signature, 1, this.maxRequestTensorBytes), { discardOutputs: true });
     } catch (error) {
       await thread.close();
-      throw new Error(`the warm-up inference on a zero-filled sample failed: ${errorMessage(error)}`);
+      throw new LoadRefused(`${WARM_UP_FAILED}: ${errorMessage(error)}`);
     }
     const batchable = isBatchable(wanted.signature);
     const inline = await this.inlineSession(thread, wanted.signature, modelPath);
+    const sessions: HostedSessions = { thread, inline, served: false };
+    // The timing runs may be what exhausted the thread.
+    if (thread.deathReason) {
+      await inline?.release();
+      throw new LoadRefused(`${WARM_UP_FAILED}: ${thread.deathReason}`);
+    }
     const hosted: HostedVersion = {
       modelId: deployment.modelId,
       modelName: deployment.modelName,
@@ -307,13 +479,16 @@ export class ModelHost {
       batcher: new Batcher({
         batchable,
         settings: deployment.settings,
-        run: (feeds, rows) => (inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds)),
+        run: (feeds, rows) => {
+          sessions.served = true;
+          return inline && rows <= inline.maxRows ? inline.run(feeds) : thread.run(feeds);
+        },
         // Only the session thread queues runs; an inline session gains nothing from a batch sent early.
         queuesRuns: !inline,
         onRun: (rows, computeMs) => this.options.onBatch?.(hosted, rows, computeMs),
       }),
     };
-    this.sessions.set(hosted, { thread, inline });
+    this.sessions.set(hosted, sessions);
     return hosted;
   }
 
@@ -331,12 +506,17 @@ export class ModelHost {
     const budgetMs = this.options.inlineMaxRunMs ?? INLINE_MAX_RUN_MS;
     const batchable = isBatchable(signature);
     if (budgetMs <= 0 || !signature.inputs.every((spec) => hasFixedShape(spec, batchable ? 1 : 0))) return null;
+    // Strings live on the JavaScript heap, as many as the model makes: only a thread's heap is bounded.
+    if (hasStrings(signature)) return null;
+    // Inline, a native crash would end the replica, which is what process isolation is chosen to prevent.
+    if (this.options.sessionIsolation === "process") return null;
     /** Best time of a few runs of `rows` rows; the first runs of a thread are slow (cold code). */
     const bestRunMs = async (rows: number, runs: number) => {
       let best = Infinity;
       // A run far over the budget says enough: a heavy model is not timed again and again.
       for (let run = 0; run < runs; run++) {
-        best = Math.min(best, (await thread.timedRun(samples(signature, rows))).ms);
+        const sample = samples(signature, rows, this.maxRequestTensorBytes);
+        best = Math.min(best, (await thread.timedRun(sample, { discardOutputs: true })).ms);
         if (best > 10 * budgetMs) break;
       }
       return best;
@@ -351,7 +531,7 @@ export class ModelHost {
       const loadStartedAt = performance.now();
       const inline = await InlineSession.load(modelPath, maxRows);
       // The first run allocates; better here than in a request.
-      await inline.run(samples(signature, 1)).catch(async (error: unknown) => {
+      await inline.run(samples(signature, 1, this.maxRequestTensorBytes)).catch(async (error: unknown) => {
         await inline.release();
         throw error;
       });

@@ -10,7 +10,7 @@ import os from "node:os";
 import { artifactStore } from "@/lib/artifacts";
 import type { Db } from "@/lib/db";
 import type { Logger } from "@/lib/log";
-import { loadDesiredDeployments } from "@/lib/serving/deployments";
+import { loadDesiredDeployments, recordLoadFailure } from "@/lib/serving/deployments";
 import { writeBuckets } from "@/lib/serving/metric-store";
 import { MetricsRecorder } from "@/lib/serving/metrics-recorder";
 import { writePredictionLogs } from "@/lib/serving/prediction-store";
@@ -30,6 +30,13 @@ export interface ReplicaOptions {
   replicaId?: string;
   intraOpThreads: number;
   maxBodyBytes: number;
+  /** MAX_REQUEST_TENSOR_BYTES: versions whose single-row request needs more are refused at load. */
+  maxRequestTensorBytes?: number;
+  /** SERVING_SESSION_HEAP_MB: each session thread's heap. */
+  sessionHeapMb?: number;
+  sessionIsolation?: "auto" | "process";
+  /** The first delay before a version that failed for a passing reason is tried again. */
+  retryFailedAfterMs?: number;
   syncIntervalMs: number;
   metricsFlushMs: number;
   /** How often logged predictions are written; feedback can refer to them from then on. */
@@ -68,7 +75,18 @@ export async function startReplica(options: ReplicaOptions): Promise<RunningRepl
   const host = new ModelHost({
     artifactPath: (sha256) => artifactStore().localPath(sha256),
     intraOpThreads: options.intraOpThreads,
+    maxRequestTensorBytes: options.maxRequestTensorBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    sessionHeapMb: options.sessionHeapMb,
+    sessionIsolation: options.sessionIsolation,
+    retryFailedAfterMs: options.retryFailedAfterMs,
     log,
+    // Remembered in the database, so neither this replica after a restart nor any other loads it again.
+    onLoadRefused: (wanted, message) => {
+      recordLoadFailure({ ...wanted, message, replicaId: id }, database).catch((error: unknown) =>
+        log.warn({ err: error, versionId: wanted.versionId }, "could not record why a version was refused"),
+      );
+    },
     onBatch: (hosted, rows) => {
       metrics.forVersion(hosted).batch(rows);
       recorder.recordBatch({ modelId: hosted.modelId, versionId: hosted.versionId, version: hosted.version, rows });

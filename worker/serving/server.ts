@@ -34,7 +34,7 @@ import {
   type CorsGrant,
   type ResponseOptions,
 } from "./responses";
-import { RunError } from "./session-client";
+import { RunError, UnavailableError } from "./session-client";
 import { InvalidInput, checkInputs, type HostTensor } from "./tensors";
 
 export interface ServingHandlerOptions {
@@ -260,6 +260,8 @@ export function createServingHandler(options: ServingHandlerOptions) {
     }
     if (error instanceof RequestTimeoutError) return send(exchange, 504, { error: error.message });
     if (error instanceof RunError) return send(exchange, 400, { error: `inference failed: ${error.message}` });
+    if (error instanceof UnavailableError)
+      return send(exchange, 503, { error: error.message }, { retryAfterSeconds: 5 });
     log.error({ err: error, url: exchange.req.url?.slice(0, 200) }, "unexpected error while serving a request");
     send(exchange, 500, { error: "internal error; see the serving replica's log" });
   }

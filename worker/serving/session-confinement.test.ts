@@ -68,7 +68,7 @@ describe("a serving session", () => {
   it.each(LOCATIONS)("cannot read external data named by %s", async (kind, location) => {
     const attribute = kind.includes("repeated") ? repeatedFieldAttribute : plainExternalAttribute;
     const modelPath = await storedModel(location, attribute);
-    const outcome = await SessionThread.start({ modelPath, intraOpThreads: 1 }).then(
+    const outcome = await SessionThread.start({ modelPath, intraOpThreads: 1 }, { heapMb: 256 }).then(
       async (thread) => {
         const outputs = await thread.run({}).finally(() => thread.close());
         return { read: Buffer.from(outputs.y!.data as Uint8Array).toString("latin1") };

@@ -5,6 +5,7 @@ import {
   checkInputs,
   flattenNested,
   fromHalfBits,
+  SampleTooLarge,
   sampleTensor,
   tensorJson,
   toHalfBits,
@@ -188,10 +189,29 @@ describe("checkInputs", () => {
   });
 
   it("makes zero-filled warm-up samples with dynamic dimensions set to 1", () => {
-    expect(sampleTensor({ name: "x", dtype: "float32", shape: ["batch", 3] })).toEqual({
+    expect(sampleTensor({ name: "x", dtype: "float32", shape: ["batch", 3] }, 1, 12)).toEqual({
       type: "float32",
       dims: [1, 3],
       data: new Float32Array(3),
     });
+    expect(sampleTensor({ name: "ids", dtype: "int64", shape: [2] }, 1, 16).data).toEqual(new BigInt64Array(2));
+    expect(sampleTensor({ name: "flags", dtype: "bool", shape: ["n", 4] }, 2, 1024).data).toEqual(new Uint8Array(8));
+    expect(sampleTensor({ name: "words", dtype: "string", shape: [2] }, 1, 1024).data).toEqual(["", ""]);
+  });
+
+  it("refuses a warm-up sample over the limit before allocating it", () => {
+    const huge = { name: "x", dtype: "float32", shape: [32768, 32768] };
+    const heapBefore = process.memoryUsage().heapUsed;
+    expect(() => sampleTensor(huge, 1, 256 * 1024 ** 2)).toThrow(
+      new SampleTooLarge("a sample of input 'x' (float32 [32768, 32768]) needs 4 GiB; the limit is 256 MiB"),
+    );
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 ** 2);
+    // Shapes whose element count is past what an array can hold are refused whatever the limit.
+    expect(() => sampleTensor({ name: "x", dtype: "uint8", shape: [2 ** 40, 2 ** 40] }, 1, Infinity)).toThrow(
+      SampleTooLarge,
+    );
+    expect(() => sampleTensor({ name: "x", dtype: "float32", shape: ["batch", 1024] }, 32, 64 * 1024)).toThrow(
+      "a sample of input 'x' (float32 [32, 1024]) needs 128 KiB; the limit is 64 KiB",
+    );
   });
 });

@@ -2,6 +2,7 @@
  * Tensors as the serving path sees them: JSON values from a request turned into typed arrays of the
  * model's element type, checked against the version's signature, and back again for the response.
  */
+import { elementBytes, formatBytes } from "@/lib/onnx/request-cost";
 import type { TensorSpec } from "@/lib/registry/schemas";
 import { quoted } from "./messages";
 
@@ -426,12 +427,55 @@ const shapeMismatch = (spec: TensorSpec, tensor: HostTensor) =>
 /** Every dimension from `fromAxis` on is fixed (from 1: rows of any request have the same shape). */
 export const hasFixedShape = (spec: TensorSpec, fromAxis = 0): boolean => spec.shape.slice(fromAxis).every(isFixed);
 
-/** A zero-filled input for warm-up runs: a dynamic first dimension becomes `rows`, other dynamic ones 1. */
-export function sampleTensor(spec: TensorSpec, rows = 1): HostTensor {
+/** Zero-filled data of `count` elements: typed arrays are zeroed by the allocator, with no per-element work. */
+function zeroData(type: ElementType, count: number): TensorData {
+  switch (type) {
+    case "string":
+      return new Array<string>(count).fill("");
+    case "bool":
+      return new Uint8Array(count);
+    case "float16":
+      return new Uint16Array(count);
+    default:
+      return new TYPED_ARRAY[type](count);
+  }
+}
+
+const TYPED_ARRAY = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  uint16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+} as const;
+
+/** A sample the warm-up would need more memory for than it may take; nothing was allocated. */
+export class SampleTooLarge extends Error {
+  override name = "SampleTooLarge";
+}
+
+/**
+ * A zero-filled input for warm-up and timing runs: a dynamic first dimension becomes `rows`, other
+ * dynamic ones 1. The shape comes from an untrusted model, so its size is checked against `maxBytes`
+ * before anything is allocated.
+ */
+export function sampleTensor(spec: TensorSpec, rows: number, maxBytes: number): HostTensor {
   if (!isElementType(spec.dtype))
     throw new Error(`input '${spec.name}' has type ${spec.dtype}, which serving does not support`);
   const dims = spec.shape.map((dim, axis) => (isFixed(dim) ? dim : axis === 0 ? rows : 1));
   const count = elementCount(dims);
-  const zero = spec.dtype === "string" ? "" : spec.dtype === "bool" ? false : 0;
-  return { type: spec.dtype, dims, data: toTensorData(spec.dtype, new Array<unknown>(count).fill(zero), spec.name) };
+  const bytes = count * elementBytes(spec.dtype);
+  // `!(a <= b)`: a NaN or infinite size is refused too.
+  if (!(bytes <= maxBytes) || !Number.isSafeInteger(count)) {
+    throw new SampleTooLarge(
+      `a sample of input '${spec.name}' (${spec.dtype} ${describeShape(dims)}) needs ${formatBytes(bytes)}; ` +
+        `the limit is ${formatBytes(maxBytes)}`,
+    );
+  }
+  return { type: spec.dtype, dims, data: zeroData(spec.dtype, count) };
 }
