@@ -3,6 +3,7 @@
  * requests edited in their JSON values, their text and their bytes. Every mutation is described in
  * words, so a failing case can be read as well as replayed (same seed, same case number).
  */
+import { mulberry32 } from "@/lib/onnx";
 import { concatBytes, tag, topLevelFields, varint, WIRE } from "./protobuf-bytes";
 
 export type Random = () => number;
@@ -142,6 +143,15 @@ const RAW_PATTERN = /"@@RAW\((.*?)\)@@"/g;
 export const DEEP_NESTING = 100_000;
 const deeplyNested = (depth: number) => raw(`${"[".repeat(depth)}0${"]".repeat(depth)}`);
 
+/**
+ * Text that does not compress: PostgreSQL compresses long index keys, so a repeated character would
+ * slip under the btree row limit that a real long id exceeds.
+ */
+export function incompressibleText(length: number, random: Random): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return Array.from({ length }, () => pick(random, [...alphabet])).join("");
+}
+
 const HOSTILE_IDS: readonly [string, Json][] = [
   ["a newline", "line\nbreak"],
   ["CRLF and a header", "x\r\nSet-Cookie: stolen=1"],
@@ -150,7 +160,7 @@ const HOSTILE_IDS: readonly [string, Json][] = [
   ["an emoji", "🔥"],
   ["NUL", "a\u0000b"],
   ["a lone surrogate", "\ud800"],
-  ["3,000 characters", "i".repeat(3000)],
+  ["3,000 characters", incompressibleText(3000, mulberry32(3000))],
   ["1 MB", "m".repeat(1_000_000)],
   ["empty", ""],
   ["a number", 42],
