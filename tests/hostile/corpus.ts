@@ -26,6 +26,12 @@ export type CorpusExpectation =
   | { outcome: "refused"; status: number; message: RegExp }
   /** Accepted (202), then validation marks the version FAILED with this reason. */
   | { outcome: "failed"; message: RegExp; format?: string }
+  /**
+   * FAILED with this reason, or READY only if what the platform stores and serves is harmless: once
+   * deployed, its output `leak` must not carry the sibling dataset's bytes (a platform that re-encodes
+   * what it checked serves the inline copy).
+   */
+  | { outcome: "failedOrHarmless"; message: RegExp; leakOutput: string; secret: Uint8Array }
   /** Accepted and validated READY: a hostile wrapper (name, encoding) around a good model. */
   | { outcome: "ready" }
   /** Costly but not malicious: READY, or FAILED with this reason; either way promptly, and nothing dies. */
@@ -460,6 +466,12 @@ export function buildCorpus(context: CorpusContext): Corpus {
     expect: failed(message, "ONNX"),
   });
   const boundary = "----WebKitFormBoundaryQx7AbCdEfGhZ09";
+  const repeatedFieldExpectation: CorpusExpectation = {
+    outcome: "failedOrHarmless",
+    message: EXTERNAL_DATA,
+    leakOutput: "leak",
+    secret: leak.dataset.subarray(0, LEAKED_VALUES * 4),
+  };
 
   const cases: CorpusCase[] = [
     // Refused at the door: nothing stored.
@@ -579,16 +591,18 @@ export function buildCorpus(context: CorpusContext): Corpus {
       externalWeightModel(climbingToSibling),
       EXTERNAL_DATA,
     ),
-    onnx(
-      "a repeated Constant tensor whose first copy reads a sibling artifact (same folder)",
-      leak.model,
-      EXTERNAL_DATA,
-    ),
-    onnx(
-      "a repeated Constant tensor whose first copy reads a sibling artifact (../shard/sha256)",
-      repeatedFieldModel(climbingToSibling, LEAKED_VALUES),
-      EXTERNAL_DATA,
-    ),
+    {
+      name: "a repeated Constant tensor whose first copy reads a sibling artifact (same folder)",
+      bytes: leak.model,
+      filename: "repeated-field.onnx",
+      expect: repeatedFieldExpectation,
+    },
+    {
+      name: "a repeated Constant tensor whose first copy reads a sibling artifact (../shard/sha256)",
+      bytes: repeatedFieldModel(climbingToSibling, LEAKED_VALUES),
+      filename: "repeated-field-climbing.onnx",
+      expect: repeatedFieldExpectation,
+    },
 
     // Size and shape bombs.
     onnx("an initializer claiming 2^40 elements with 16 bytes", initializerBomb([2 ** 20, 2 ** 20]), /big_weight/),

@@ -173,6 +173,14 @@ describe("uploads that validation must settle", () => {
           if (item.expect.format) expect(detail.format).toBe(item.expect.format);
           await expectFailedEverywhere(modelName, detail);
           break;
+        case "failedOrHarmless":
+          if (detail.status === "READY") await expectServesNoSecret(modelName, detail.version, item.expect);
+          else {
+            expect(detail.status, message).toBe("FAILED");
+            expect(message).toMatch(item.expect.message);
+            await expectFailedEverywhere(modelName, detail);
+          }
+          break;
         case "settles":
           if (detail.status === "FAILED") {
             expect(message).toMatch(item.expect.failedMessage);
@@ -188,6 +196,28 @@ describe("uploads that validation must settle", () => {
     });
   }
 });
+
+/** Deploys a version that validated READY and checks that its output does not carry the secret bytes. */
+async function expectServesNoSecret(
+  modelName: string,
+  version: number,
+  expectation: { leakOutput: string; secret: Uint8Array },
+): Promise<void> {
+  expect((await promote(modelName, version, "PRODUCTION")).status).toBe(200);
+  const answer = await waitUntil(async () => {
+    const response = await postJson(`${replica.url}/v2/models/${modelName}/infer`, {
+      inputs: [{ name: "x", shape: [1, 1], datatype: "FP32", data: [1] }],
+    });
+    return response.status === 200 ? response : undefined;
+  }, `${modelName} v${version} to answer`);
+  const outputs = answer.body.outputs as { name: string; data: number[] }[];
+  const leaked = Float32Array.from(outputs.find((output) => output.name === expectation.leakOutput)?.data ?? []);
+  const servedBytes = Buffer.from(leaked.buffer);
+  expect(
+    servedBytes.includes(Buffer.from(expectation.secret)),
+    `the model serves the sibling artifact's bytes: ${servedBytes.toString("latin1").slice(0, 64)}`,
+  ).toBe(false);
+}
 
 /** A failed version says why on its job too, and cannot be promoted. */
 async function expectFailedEverywhere(modelName: string, detail: VersionDetail): Promise<void> {
