@@ -29,7 +29,8 @@ import { DataType, identityModel } from "./onnx-bytes";
  *     with a message (a crash of the loader's child is a reported outcome), never a rejection.
  * (b) Mutated V2 and TF Serving requests (ids, shapes, datatypes, names, nesting, values, encodings)
  *     go to a real serving replica process: every answer is a success or a 4xx JSON error, never a
- *     5xx or a dropped connection, and the replica still answers a valid request at the end.
+ *     5xx or a dropped connection (and a body not typed as JSON is refused), and the replica
+ *     still answers a valid request, and logs its prediction, at the end.
  *
  * Case n of a run uses mulberry32(seed + n), so a failure replays from its seed and number.
  *   FUZZ_SEED=<integer>   another seed (default 20261204)
@@ -251,6 +252,11 @@ async function send(replica: ServingProcess, request: HttpCase): Promise<Answer>
     body = JSON.parse(text);
   } catch {
     return { ok: false, what: `${response.status} with a body that is not JSON: ${preview}` };
+  }
+  // A body a cross-site form can send (text/plain, a form) must not run a model: refused, whichever 4xx.
+  const mediaType = (request.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "application/json" && !isClientError) {
+    return { ok: false, what: `${response.status} to a ${mediaType || "untyped"} body: ${preview}` };
   }
   if (isClientError) {
     const error = (body as { error?: unknown } | null)?.error;
