@@ -627,7 +627,8 @@ export function buildCorpus(context: CorpusContext): Corpus {
       name: `a graph of ${LARGE_GRAPH_NODES.toLocaleString("en")} nodes`,
       bytes: longChainModel(LARGE_GRAPH_NODES),
       filename: "long-chain.onnx",
-      expect: { outcome: "settles", failedMessage: /nodes/ },
+      // A limit on nodes, or the load timeout on a very busy machine: both say why.
+      expect: { outcome: "settles", failedMessage: /nodes|took longer than/ },
     },
 
     // A good model in hostile wrapping: it must still work, and nothing lands where the wrapping points.
