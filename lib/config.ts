@@ -23,6 +23,8 @@ const configSchema = z.object({
   MAX_UPLOAD_BYTES: byteSize.default(2 * 1024 ** 3),
   /** Largest dataset upload (CSV or JSON Lines); it is profiled as it streams, never held in memory. */
   MAX_DATASET_BYTES: byteSize.default(1024 ** 3),
+  /** Most columns a dataset may have (JSON Lines arrays count one per element); refused when the header is read. */
+  MAX_DATASET_COLUMNS: z.coerce.number().int().positive().default(20_000),
   /** Validation loads untrusted models in a child process with these limits. */
   VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),

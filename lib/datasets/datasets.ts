@@ -127,6 +127,7 @@ export async function createDatasetFromUpload(
   const profiler = new DatasetProfiler({
     formatHint: formatHint(input.filename, input.contentType),
     labelColumn: input.labelColumn,
+    maxColumns: config().MAX_DATASET_COLUMNS,
   });
   let profile: DatasetProfile | undefined;
   async function* profiled(): AsyncGenerator<Uint8Array> {
