@@ -12,7 +12,7 @@ import {
   releaseArtifacts,
   storeUpload,
 } from "@/lib/registry/artifacts";
-import { findModelRow } from "@/lib/registry/models";
+import { findModelRow, likeLiteral } from "@/lib/registry/models";
 import type { Page, Pagination } from "@/lib/registry/schemas";
 import { isUniqueViolation } from "@/lib/registry/versions";
 import { formatHint } from "./formats";
@@ -85,7 +85,10 @@ export function datasetNameFromFile(filename: string): string {
 
 /** `base`, or `base-2`, `base-3`, ... whichever is free first. */
 async function freeName(tx: Tx, modelId: string, base: string): Promise<string> {
-  const rows = await tx.dataset.findMany({ where: { modelId, name: { startsWith: base } }, select: { name: true } });
+  const rows = await tx.dataset.findMany({
+    where: { modelId, name: { startsWith: likeLiteral(base) } },
+    select: { name: true },
+  });
   const taken = new Set(rows.map((row) => row.name));
   let name = base;
   for (let suffix = 2; taken.has(name); suffix++) name = `${base}-${suffix}`;
