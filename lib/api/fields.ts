@@ -64,16 +64,22 @@ export function textSchema(what: string, { max, min = 0, trim = true }: TextOpti
     .superRefine(storable(what));
 }
 
-/** A whole number in a PostgreSQL `integer` column's range (and at least `min`). */
+// `.int()` refuses fractions and unsafe integers; the range is checked only for the others, so a
+// value gets one message whichever check it fails.
+const fitsPgInt = (min: number) => (value: number) =>
+  !Number.isSafeInteger(value) || (value >= min && value <= PG_INT_MAX);
+const pgIntMessage = (what: string, min: number) => `${what} must be a whole number from ${min} to ${PG_INT_MAX}`;
+
+/** A whole number in a PostgreSQL `integer` column's range (and at least `min`); one message for any miss. */
 export function pgIntSchema(what: string, min = 0) {
-  const message = `${what} must be a whole number from ${min} to ${PG_INT_MAX}`;
-  return z.number({ error: message }).int(message).min(min, message).max(PG_INT_MAX, message);
+  const message = pgIntMessage(what, min);
+  return z.number({ error: message }).int(message).refine(fitsPgInt(min), message);
 }
 
 /** The same, from a query string or path segment ("12"); "1e400" and "2147483648" are refused. */
 export function pgIntFromText(what: string, min = 0) {
-  const message = `${what} must be a whole number from ${min} to ${PG_INT_MAX}`;
-  return z.coerce.number({ error: message }).int(message).min(min, message).max(PG_INT_MAX, message);
+  const message = pgIntMessage(what, min);
+  return z.coerce.number({ error: message }).int(message).refine(fitsPgInt(min), message);
 }
 
 /** A model version number: from 1 to the largest `integer`. */

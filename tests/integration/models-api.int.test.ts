@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apiErrorSchema, modelSummarySchema, pageSchema } from "@/lib/registry/schemas";
 import { api } from "../fixtures/api";
-import { createModel, uniqueName } from "../fixtures/registry";
+import { createModel, uniqueName, uploadVersion } from "../fixtures/registry";
 
 const modelPage = pageSchema(modelSummarySchema);
 const json = { "content-type": "application/json" };
@@ -122,6 +122,51 @@ describe("models API", () => {
     }
     // Nothing was created by the refused requests.
     expect(modelSummarySchema.parse(await (await api("GET", `/api/models/${model.name}`)).json()).versionCount).toBe(0);
+  });
+
+  it("refuses numbers past the integer columns they land in with a 400, on every kind of route", async () => {
+    const model = await createModel();
+    await uploadVersion(model.name);
+    for (const version of ["2147483648", "9007199254740993", "1e400", "0"]) {
+      for (const path of ["", "/metrics", "/artifact", "/evaluations"]) {
+        await expectError(
+          await api("GET", `/api/models/${model.name}/versions/${version}${path}`),
+          400,
+          "bad_request",
+          new RegExp(`^'${version}' is not a version number; versions are whole numbers from 1 to 2147483647$`),
+        );
+      }
+    }
+    await expectError(
+      await api("GET", `/api/models/${model.name}/endpoint/metrics?version=2147483648`),
+      400,
+      "validation_failed",
+      /^version: the version must be a whole number from 1 to 2147483647$/,
+    );
+    await expectError(
+      await api("POST", `/api/models/${model.name}/versions/1/metrics`, {
+        body: '{"key": "loss", "value": 1, "step": 2147483648}',
+        headers: json,
+      }),
+      400,
+      "validation_failed",
+      /^0\.step: step must be a whole number from 0 to 2147483647$/,
+    );
+    await expectError(
+      await api("POST", `/api/models/${model.name}/feedback`, {
+        body: '{"requestId": "r", "row": 2147483648, "label": 1}',
+        headers: json,
+      }),
+      400,
+      "validation_failed",
+      /^row: row must be a whole number from 0 to 2147483647$/,
+    );
+    await expectError(
+      await api("GET", "/api/models?page=9007199254740993"),
+      400,
+      "validation_failed",
+      /^page: page must be a whole number from 1 to 2147483647$/,
+    );
   });
 
   it("rejects bad names, duplicates and malformed bodies with clear errors", async () => {
