@@ -1,5 +1,6 @@
 import os from "node:os";
 import { z } from "zod";
+import { DEFAULT_MAX_COLUMNS } from "@/lib/datasets/table";
 
 /**
  * The environment, parsed and checked once per process. Defaults describe the embedded setup
@@ -24,7 +25,7 @@ const configSchema = z.object({
   /** Largest dataset upload (CSV or JSON Lines); it is profiled as it streams, never held in memory. */
   MAX_DATASET_BYTES: byteSize.default(1024 ** 3),
   /** Most columns a dataset may have (JSON Lines arrays count one per element); refused when the header is read. */
-  MAX_DATASET_COLUMNS: z.coerce.number().int().positive().default(20_000),
+  MAX_DATASET_COLUMNS: z.coerce.number().int().positive().default(DEFAULT_MAX_COLUMNS),
   /** Validation loads untrusted models in a child process with these limits. */
   VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),

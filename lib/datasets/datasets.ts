@@ -95,6 +95,9 @@ async function freeName(tx: Tx, modelId: string, base: string): Promise<string> 
   return name;
 }
 
+/** A wide profile (MAX_DATASET_COLUMNS raised) takes seconds to write; Prisma's default timeout is 5 s. */
+const REGISTER_TRANSACTION = { timeout: 60_000 };
+
 /** Two uploads of the same name at once: the loser picks the next free name. */
 const NAME_ATTEMPTS = 10;
 
@@ -184,7 +187,7 @@ async function registerDataset({
           },
           include: withModelName,
         });
-      });
+      }, REGISTER_TRANSACTION);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       if (input.name !== undefined) throw nameTaken(model.name, input.name);

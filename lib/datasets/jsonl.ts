@@ -1,4 +1,11 @@
-import { ChunkedTextParser, invalidDataset, type CellValue, type TableRow, type TableSink } from "./table";
+import {
+  ChunkedTextParser,
+  DEFAULT_MAX_COLUMNS,
+  invalidDataset,
+  type CellValue,
+  type TableRow,
+  type TableSink,
+} from "./table";
 
 /**
  * JSON Lines: one JSON object per line, with scalar values (number, string, boolean, null) or
@@ -12,8 +19,6 @@ const LF = 0x0a;
 
 /** Arrays nested deeper than this are not a table's cells (an image with channels is 3 deep). */
 export const MAX_ARRAY_DEPTH = 16;
-/** Columns a line may flatten to unless the caller sets its own limit. */
-export const DEFAULT_MAX_COLUMNS = 20_000;
 
 /** null: a scalar; an array: one shape per element. */
 type Shape = null | Shape[];

@@ -1,8 +1,14 @@
 import { toStorableText, unstorableText } from "@/lib/api/fields";
 import { binaryContent, createParser, SIGNATURE_BYTES, sniffFormat } from "./formats";
-import { DEFAULT_MAX_COLUMNS } from "./jsonl";
 import { COLUMN_NAME_MAX, type DatasetColumn, type DatasetFormatName } from "./schemas";
-import { invalidDataset, type CellValue, type TableParser, type TableRow, type TableSink } from "./table";
+import {
+  DEFAULT_MAX_COLUMNS,
+  invalidDataset,
+  type CellValue,
+  type TableParser,
+  type TableRow,
+  type TableSink,
+} from "./table";
 
 /**
  * Profiles a dataset while it streams past: format, columns with their kind and range, row count,

@@ -268,13 +268,13 @@ describe("datasets API", () => {
         what: "a 100,000-column CSV",
         body: `${wide.join(",")},label\n${wide.map(() => "1").join(",")},0\n`,
         filename: "wide.csv",
-        message: /^the file has 100001 columns; at most 20000 are supported \(MAX_DATASET_COLUMNS\)$/,
+        message: /^the file has 100001 columns; at most 10000 are supported \(MAX_DATASET_COLUMNS\)$/,
       },
       {
         what: "a JSON line that flattens to 100,000 columns",
         body: `{"x": [${wide.map(() => "1").join(",")}], "label": 0}\n`,
         filename: "wide.jsonl",
-        message: /^line 1 has more than 20000 values \(arrays count one column per element\)/,
+        message: /^line 1 has more than 10000 values \(arrays count one column per element\)/,
       },
       {
         what: "a 2,000-character column name",
