@@ -1,6 +1,7 @@
 import os from "node:os";
 import { z } from "zod";
 import { LOOPBACK_HOSTS, parseList } from "@/lib/http/origins";
+import { DEFAULT_MAX_COLUMNS } from "@/lib/datasets/table";
 
 /**
  * The environment, parsed and checked once per process. Defaults describe the embedded setup
@@ -75,6 +76,8 @@ const configSchema = z.object({
     .default(MAX_MODEL_FILE_BYTES),
   /** Largest dataset upload (CSV or JSON Lines); it is profiled as it streams, never held in memory. */
   MAX_DATASET_BYTES: byteSize.default(1024 ** 3),
+  /** Most columns a dataset may have (JSON Lines arrays count one per element); refused when the header is read. */
+  MAX_DATASET_COLUMNS: z.coerce.number().int().positive().default(DEFAULT_MAX_COLUMNS),
   /** Validation loads untrusted models in a child process with these limits. */
   VALIDATE_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   VALIDATE_MAX_HEAP_MB: z.coerce.number().int().positive().default(4096),

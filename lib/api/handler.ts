@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { quoted, requestRefusal } from "@/lib/api/request-policy";
+import { PG_INT_MAX, unstorableText, versionNumberFromText } from "@/lib/api/fields";
 import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { STATE_CHANGING_METHODS } from "@/lib/http/cross-site";
@@ -138,7 +139,7 @@ export function apiRoute<P extends Record<string, string>>(
       if (!mayDo(actor, options.permission)) {
         throw new AppError("forbidden", `you do not have the '${options.permission}' permission`);
       }
-      const params = ((await routeContext?.params) ?? {}) as P;
+      const params = routeParams<P>(await routeContext?.params);
       const result = await handler({ req, params, actor });
       return result instanceof Response ? result : jsonResponse(result);
     } catch (error) {
@@ -170,20 +171,40 @@ export function parseQuery<S extends z.ZodType>(req: Request, schema: S): z.outp
   return schema.parse(query);
 }
 
-export const versionNumberSchema = z.coerce
-  .number({ error: "the version must be a positive whole number" })
-  .int("the version must be a positive whole number")
-  .positive("the version must be a positive whole number");
+export const versionNumberSchema = versionNumberFromText();
+
+/** A value quoted in a message, cut short so a huge one does not fill it. */
+function shown(raw: string, max = 60): string {
+  return raw.length > max ? `${raw.slice(0, max)}…` : raw;
+}
+
+/**
+ * The path parameters a handler sees. A segment holding text PostgreSQL cannot store (NUL, a lone
+ * surrogate) can name nothing, so it is refused here for every route rather than failing a query.
+ */
+export function routeParams<P>(raw: Record<string, string | string[]> | undefined): P {
+  for (const [name, value] of Object.entries(raw ?? {})) {
+    for (const segment of Array.isArray(value) ? value : [value]) {
+      const problem = unstorableText(segment);
+      if (problem) throw new AppError("bad_request", `the ${name} in the path ${problem}`);
+    }
+  }
+  return (raw ?? {}) as P;
+}
 
 /** Job ids are UUIDs; anything else cannot name a job (and would be a database error). */
 export function parseJobParam(raw: string): string {
-  if (!z.uuid().safeParse(raw).success) throw new AppError("not_found", `job '${raw}' was not found`);
+  if (!z.uuid().safeParse(raw).success) throw new AppError("not_found", `job '${shown(raw)}' was not found`);
   return raw;
 }
 
 export function parseVersionParam(raw: string): number {
   const parsed = versionNumberSchema.safeParse(raw);
-  if (!parsed.success)
-    throw new AppError("bad_request", `'${raw}' is not a version number; versions are positive whole numbers`);
+  if (!parsed.success) {
+    throw new AppError(
+      "bad_request",
+      `'${shown(raw)}' is not a version number; versions are whole numbers from 1 to ${PG_INT_MAX}`,
+    );
+  }
   return parsed.data;
 }

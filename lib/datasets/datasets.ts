@@ -12,7 +12,7 @@ import {
   releaseArtifacts,
   storeUpload,
 } from "@/lib/registry/artifacts";
-import { findModelRow } from "@/lib/registry/models";
+import { findModelRow, likeLiteral } from "@/lib/registry/models";
 import type { Page, Pagination } from "@/lib/registry/schemas";
 import { isUniqueViolation } from "@/lib/registry/versions";
 import { formatHint } from "./formats";
@@ -85,12 +85,18 @@ export function datasetNameFromFile(filename: string): string {
 
 /** `base`, or `base-2`, `base-3`, ... whichever is free first. */
 async function freeName(tx: Tx, modelId: string, base: string): Promise<string> {
-  const rows = await tx.dataset.findMany({ where: { modelId, name: { startsWith: base } }, select: { name: true } });
+  const rows = await tx.dataset.findMany({
+    where: { modelId, name: { startsWith: likeLiteral(base) } },
+    select: { name: true },
+  });
   const taken = new Set(rows.map((row) => row.name));
   let name = base;
   for (let suffix = 2; taken.has(name); suffix++) name = `${base}-${suffix}`;
   return name;
 }
+
+/** A wide profile (MAX_DATASET_COLUMNS raised) takes seconds to write; Prisma's default timeout is 5 s. */
+const REGISTER_TRANSACTION = { timeout: 60_000 };
 
 /** Two uploads of the same name at once: the loser picks the next free name. */
 const NAME_ATTEMPTS = 10;
@@ -127,6 +133,7 @@ export async function createDatasetFromUpload(
   const profiler = new DatasetProfiler({
     formatHint: formatHint(input.filename, input.contentType),
     labelColumn: input.labelColumn,
+    maxColumns: config().MAX_DATASET_COLUMNS,
   });
   let profile: DatasetProfile | undefined;
   async function* profiled(): AsyncGenerator<Uint8Array> {
@@ -180,7 +187,7 @@ async function registerDataset({
           },
           include: withModelName,
         });
-      });
+      }, REGISTER_TRANSACTION);
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       if (input.name !== undefined) throw nameTaken(model.name, input.name);

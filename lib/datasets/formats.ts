@@ -80,7 +80,7 @@ export const SIGNATURE_BYTES = Math.max(...BINARY_SIGNATURES.map(([signature]) =
 export function createParser(
   format: DatasetFormatName,
   sink: TableSink,
-  options: { offset?: number; columns?: string[] } = {},
+  options: { offset?: number; columns?: string[]; maxColumns?: number } = {},
 ): TableParser {
   return format === "CSV" ? new CsvParser(sink, options) : new JsonLinesParser(sink, options);
 }

@@ -1,4 +1,11 @@
-import { ChunkedTextParser, invalidDataset, type CellValue, type TableRow, type TableSink } from "./table";
+import {
+  ChunkedTextParser,
+  DEFAULT_MAX_COLUMNS,
+  invalidDataset,
+  type CellValue,
+  type TableRow,
+  type TableSink,
+} from "./table";
 
 /**
  * JSON Lines: one JSON object per line, with scalar values (number, string, boolean, null) or
@@ -9,6 +16,9 @@ import { ChunkedTextParser, invalidDataset, type CellValue, type TableRow, type 
  */
 
 const LF = 0x0a;
+
+/** Arrays nested deeper than this are not a table's cells (an image with channels is 3 deep). */
+export const MAX_ARRAY_DEPTH = 16;
 
 /** null: a scalar; an array: one shape per element. */
 type Shape = null | Shape[];
@@ -32,25 +42,39 @@ class Layout {
   readonly offsets: number[] = [];
   readonly names: string[] = [];
   private readonly slotByKey: Map<string, number>;
+  /** Scalars seen while working out the shapes, so a huge line stops before its names are built. */
+  private leaves = 0;
 
   constructor(
     object: Record<string, unknown>,
     readonly line: number,
+    private readonly maxColumns: number,
   ) {
     this.keys = Object.keys(object);
     this.slotByKey = new Map(this.keys.map((key, slot) => [key, slot]));
-    this.shapes = this.keys.map((key) => this.shapeOf(object[key], key));
+    this.shapes = this.keys.map((key) => this.shapeOf(object[key], key, 0));
     this.keys.forEach((key, slot) => {
       this.offsets.push(this.names.length);
       this.addNames(key, this.shapes[slot]!);
     });
   }
 
-  private shapeOf(value: unknown, key: string): Shape {
-    if (Array.isArray(value)) return value.map((element) => this.shapeOf(element, key));
+  private shapeOf(value: unknown, key: string, depth: number): Shape {
+    if (Array.isArray(value)) {
+      if (depth === MAX_ARRAY_DEPTH) {
+        throw invalidDataset(`line ${this.line}: '${key}' holds arrays nested more than ${MAX_ARRAY_DEPTH} deep`);
+      }
+      return value.map((element) => this.shapeOf(element, key, depth + 1));
+    }
     if (value !== null && typeof value === "object") {
       throw invalidDataset(
         `line ${this.line}: '${key}' holds an object; values must be numbers, strings, booleans, null or arrays of them`,
+      );
+    }
+    if (++this.leaves > this.maxColumns) {
+      throw invalidDataset(
+        `line ${this.line} has more than ${this.maxColumns} values (arrays count one column per element); ` +
+          `at most ${this.maxColumns} columns are supported`,
       );
     }
     return null;
@@ -147,12 +171,18 @@ export class JsonLinesParser extends ChunkedTextParser {
   private layout: Layout | null = null;
   private readonly row = new JsonRow();
 
-  /** `offset`: the file offset to start at, which must be a line start (from an earlier row's `endOffset`). */
+  private readonly maxColumns: number;
+
+  /**
+   * `offset`: the file offset to start at, which must be a line start (from an earlier row's
+   * `endOffset`). `maxColumns`: the first line may flatten to at most this many columns.
+   */
   constructor(
     private readonly sink: TableSink,
-    options: { offset?: number } = {},
+    options: { offset?: number; maxColumns?: number } = {},
   ) {
     super(options.offset ?? 0);
+    this.maxColumns = options.maxColumns ?? DEFAULT_MAX_COLUMNS;
   }
 
   protected scan(buf: Buffer, from: number, final: boolean): number {
@@ -185,7 +215,7 @@ export class JsonLinesParser extends ChunkedTextParser {
     }
     const object = value as Record<string, unknown>;
     if (this.layout === null) {
-      this.layout = new Layout(object, line);
+      this.layout = new Layout(object, line, this.maxColumns);
       this.row.values = new Array<CellValue>(this.layout.names.length).fill(null);
       this.row.size = this.layout.names.length;
       this.sink.columns(this.layout.names);

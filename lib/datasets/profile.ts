@@ -1,6 +1,14 @@
+import { toStorableText, unstorableText } from "@/lib/api/fields";
 import { binaryContent, createParser, SIGNATURE_BYTES, sniffFormat } from "./formats";
-import type { DatasetColumn, DatasetFormatName } from "./schemas";
-import { invalidDataset, type CellValue, type TableParser, type TableRow, type TableSink } from "./table";
+import { COLUMN_NAME_MAX, type DatasetColumn, type DatasetFormatName } from "./schemas";
+import {
+  DEFAULT_MAX_COLUMNS,
+  invalidDataset,
+  type CellValue,
+  type TableParser,
+  type TableRow,
+  type TableSink,
+} from "./table";
 
 /**
  * Profiles a dataset while it streams past: format, columns with their kind and range, row count,
@@ -17,11 +25,18 @@ export interface DatasetProfile {
 }
 
 export const LABEL_NAMES = ["label", "target", "y", "class"];
-/** More columns than a 512×512 RGB image flattened is surely a mistake. */
-export const MAX_COLUMNS = 1 << 20;
+export { DEFAULT_MAX_COLUMNS };
 const PREVIEW_ROWS = 10;
 /** Wide datasets (images as arrays) get fewer preview rows, so the row stays small. */
 const PREVIEW_CELLS = 10_000;
+/** Preview cells longer than this are cut: the preview shows the data, the file keeps all of it. */
+export const PREVIEW_TEXT_MAX = 200;
+
+/** A text cell as the preview keeps it: short, and storable (NUL and lone surrogates become U+FFFD). */
+function previewText(text: string): string {
+  const cut = text.length > PREVIEW_TEXT_MAX ? `${text.slice(0, PREVIEW_TEXT_MAX)}…` : text;
+  return toStorableText(cut);
+}
 
 /** The first column named label, target, y or class (any case), or null. */
 export function detectLabelColumn(names: readonly string[]): string | null {
@@ -46,6 +61,8 @@ export interface ProfilerOptions {
   formatHint?: DatasetFormatName;
   /** The label column the uploader named; it must exist. */
   labelColumn?: string;
+  /** More columns than this are refused as soon as the header (or first JSON line) is read. */
+  maxColumns?: number;
 }
 
 export class DatasetProfiler implements TableSink {
@@ -66,7 +83,11 @@ export class DatasetProfiler implements TableSink {
   /** 1 once a column has held a value that is not a number. */
   private text = new Uint8Array(0);
 
-  constructor(private readonly options: ProfilerOptions = {}) {}
+  private readonly maxColumns: number;
+
+  constructor(private readonly options: ProfilerOptions = {}) {
+    this.maxColumns = options.maxColumns ?? DEFAULT_MAX_COLUMNS;
+  }
 
   write(chunk: Uint8Array): void {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -87,7 +108,7 @@ export class DatasetProfiler implements TableSink {
     if (format === undefined) return;
     this.format = format;
     this.head = [];
-    this.parser = createParser(format, this);
+    this.parser = createParser(format, this, { maxColumns: this.maxColumns });
     this.parser.push(head);
   }
 
@@ -110,9 +131,10 @@ export class DatasetProfiler implements TableSink {
     });
     // CSV cells are text until the whole column is known to be numeric.
     const preview = this.preview.map((row) =>
-      row.map((value, index) =>
-        typeof value === "string" && columns[index]!.kind === "number" ? Number(value) : value,
-      ),
+      row.map((value, index) => {
+        if (typeof value !== "string") return value;
+        return columns[index]!.kind === "number" ? Number(value) : previewText(value);
+      }),
     );
     return {
       format: this.format,
@@ -124,11 +146,20 @@ export class DatasetProfiler implements TableSink {
   }
 
   columns(names: string[]): void {
-    if (names.length > MAX_COLUMNS) {
-      throw invalidDataset(`the file has ${names.length} columns; at most ${MAX_COLUMNS} are supported`);
+    if (names.length > this.maxColumns) {
+      throw invalidDataset(
+        `the file has ${names.length} columns; at most ${this.maxColumns} are supported (MAX_DATASET_COLUMNS)`,
+      );
     }
     const firstIndex = new Map<string, number>();
     names.forEach((name, index) => {
+      const problem = unstorableText(name);
+      if (problem) throw invalidDataset(`the name of column ${index + 1} ${problem}`);
+      if (name.length > COLUMN_NAME_MAX) {
+        throw invalidDataset(
+          `the name of column ${index + 1} is ${name.length} characters long; at most ${COLUMN_NAME_MAX} are supported`,
+        );
+      }
       const earlier = firstIndex.get(name);
       if (earlier !== undefined) {
         throw invalidDataset(`the column name '${name}' appears twice (columns ${earlier + 1} and ${index + 1})`);

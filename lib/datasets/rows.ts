@@ -197,6 +197,8 @@ export async function* readDatasetRows<D extends FeatureDtype = "float64">(
   const midFile = start.byte > 0;
   const parser = createParser(dataset.format, builder, {
     offset: start.byte,
+    // The profile already bounded the columns when the file was uploaded.
+    maxColumns: dataset.columns.length,
     columns: midFile && dataset.format === "CSV" ? dataset.columns.map((column) => column.name) : undefined,
   });
   const stream = store.openRead(dataset.sha256, midFile ? { start: start.byte } : undefined);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { textSchema } from "@/lib/api/fields";
 import { urlNameSchema } from "@/lib/registry/schemas";
 
 /**
@@ -29,7 +30,8 @@ export const cellValueSchema = z.union([z.number(), z.string(), z.boolean(), z.n
 export const DATASET_NAME_MAX = 100;
 export const datasetNameSchema = urlNameSchema("dataset", DATASET_NAME_MAX);
 
-const columnNameSchema = z.string().min(1, "the column name is empty").max(1000);
+export const COLUMN_NAME_MAX = 1000;
+const columnNameSchema = textSchema("the column name", { min: 1, max: COLUMN_NAME_MAX, trim: false });
 
 /** Query parameters (or multipart fields) of an upload. */
 export const datasetUploadOptionsSchema = z.object({

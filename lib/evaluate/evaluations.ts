@@ -4,6 +4,7 @@
  * the columns map onto the inputs, the labels fit the model), so a bad request never queues a job.
  */
 import { z } from "zod";
+import { versionNumber, versionNumberFromText } from "@/lib/api/fields";
 import { db as defaultDb, Prisma, type Db } from "@/lib/db";
 import { AppError, notFound } from "@/lib/errors";
 import { QueueName, sendToQueue } from "@/lib/jobs";
@@ -16,11 +17,11 @@ export const startEvaluationSchema = evaluationOptionsSchema.extend({ datasetId:
 export type StartEvaluationInput = z.infer<typeof startEvaluationSchema>;
 
 export const startEvaluationsSchema = startEvaluationSchema.extend({
-  versions: z.array(z.number().int().positive()).min(1, "choose at least one version").max(20),
+  versions: z.array(versionNumber()).min(1, "choose at least one version").max(20),
 });
 
 export const listEvaluationsQuerySchema = paginationSchema.extend({
-  version: z.coerce.number().int().positive().optional(),
+  version: versionNumberFromText().optional(),
   datasetId: z.uuid().optional(),
 });
 
@@ -251,10 +252,16 @@ export async function listEvaluations(
 
 /** Where the predictions file of a finished evaluation is (for the download route). */
 export async function evaluationPredictions(modelName: string, id: string, database: Db = defaultDb()) {
-  const row = await database.evaluation.findFirst({
-    where: { id, version: { model: { name: modelName } } },
-    select: { predictionsSha256: true, version: { select: { version: true } }, dataset: { select: { name: true } } },
-  });
+  const row = z.uuid().safeParse(id).success
+    ? await database.evaluation.findFirst({
+        where: { id, version: { model: { name: modelName } } },
+        select: {
+          predictionsSha256: true,
+          version: { select: { version: true } },
+          dataset: { select: { name: true } },
+        },
+      })
+    : null;
   if (!row) throw notFound(`evaluation '${id}' of model '${modelName}'`);
   if (!row.predictionsSha256) throw new AppError("conflict", "the evaluation has not written its predictions yet");
   return {

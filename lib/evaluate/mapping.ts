@@ -5,6 +5,7 @@
  * which input or column is the problem and what would fix it.
  */
 import { z } from "zod";
+import { textSchema } from "@/lib/api/fields";
 import { AppError } from "@/lib/errors";
 import type { Signature, TensorSpec } from "@/lib/registry/schemas";
 
@@ -18,15 +19,17 @@ export interface DatasetColumnInfo {
 export const EVALUATION_TASKS = ["CLASSIFICATION", "REGRESSION"] as const;
 export type EvaluationTaskName = (typeof EVALUATION_TASKS)[number];
 
+const columnName = (what: string) => textSchema(what, { min: 1, max: 1000, trim: false });
+
 /** What a user may choose; everything is optional. */
 export const evaluationOptionsSchema = z
   .object({
-    labelColumn: z.string().min(1).optional(),
+    labelColumn: columnName("the label column").optional(),
     task: z.enum(EVALUATION_TASKS).optional(),
     /** Output to score; the first one by default. */
-    output: z.string().min(1).optional(),
+    output: columnName("the output name").optional(),
     /** Columns per input, in the order they fill it (row-major). */
-    inputs: z.record(z.string(), z.array(z.string().min(1)).min(1)).optional(),
+    inputs: z.record(columnName("the input name"), z.array(columnName("the column name")).min(1)).optional(),
   })
   .strict();
 export type EvaluationOptions = z.infer<typeof evaluationOptionsSchema>;

@@ -4,6 +4,14 @@ import type { CreateModelInput, ListModelsQuery, ModelSummary, Page, UpdateModel
 
 const modelNotFound = (name: string) => notFound(`model '${name}'`);
 
+/**
+ * `text` for Prisma's `contains` / `startsWith`, which become LIKE patterns as given: `%` and `_`
+ * would be wildcards, so they (and the escape character itself) are escaped to match literally.
+ */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
 /** One query for the list: counts and stage versions per model come from a lateral aggregate. */
 async function summarise(
   database: Db,
@@ -85,8 +93,8 @@ export async function listModels(query: ListModelsQuery, database: Db = defaultD
     ...(query.q
       ? {
           OR: [
-            { name: { contains: query.q, mode: "insensitive" } },
-            { description: { contains: query.q, mode: "insensitive" } },
+            { name: { contains: likeLiteral(query.q), mode: "insensitive" } },
+            { description: { contains: likeLiteral(query.q), mode: "insensitive" } },
           ],
         }
       : {}),

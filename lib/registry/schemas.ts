@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pgIntFromText, pgIntSchema, textSchema } from "@/lib/api/fields";
 
 /**
  * The registry's public shapes: request bodies the API accepts and the JSON it returns.
@@ -18,21 +19,16 @@ export const MODEL_NAME_MAX = 100;
 
 /** Names that appear in URLs (models, datasets): letters, digits, '.', '_' and '-'. */
 export const urlNameSchema = (noun: string, max = MODEL_NAME_MAX) =>
-  z
-    .string()
-    .trim()
-    .min(1, `the ${noun} name is empty`)
-    .max(max, `the ${noun} name is longer than ${max} characters`)
-    .regex(
-      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-      `the ${noun} name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit`,
-    );
+  textSchema(`the ${noun} name`, { min: 1, max }).regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+    `the ${noun} name may contain only letters, digits, '.', '_' and '-', and must start with a letter or digit`,
+  );
 
 export const modelNameSchema = urlNameSchema("model");
 
-const tagSchema = z.string().trim().min(1).max(50);
+const tagSchema = textSchema("the tag", { min: 1, max: 50 });
 export const tagsSchema = z.array(tagSchema).max(20, "at most 20 tags").default([]);
-export const descriptionSchema = z.string().max(5000, "the description is longer than 5000 characters");
+export const descriptionSchema = textSchema("the description", { max: 5000, trim: false });
 
 export const createModelSchema = z.object({
   name: modelNameSchema,
@@ -42,7 +38,7 @@ export const createModelSchema = z.object({
 export type CreateModelInput = z.infer<typeof createModelSchema>;
 
 export const updateModelSchema = z
-  .object({ description: descriptionSchema, tags: z.array(tagSchema).max(20) })
+  .object({ description: descriptionSchema, tags: z.array(tagSchema).max(20, "at most 20 tags") })
   .partial()
   .strict();
 export type UpdateModelInput = z.infer<typeof updateModelSchema>;
@@ -51,37 +47,39 @@ export const updateVersionSchema = updateModelSchema;
 export type UpdateVersionInput = UpdateModelInput;
 
 export const paginationSchema = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  pageSize: z.coerce.number().int().min(1).max(200).default(25),
+  page: pgIntFromText("page", 1).default(1),
+  pageSize: pgIntFromText("pageSize", 1).max(200, "pageSize must be at most 200").default(25),
 });
 export type Pagination = z.infer<typeof paginationSchema>;
 
 export const listModelsQuerySchema = paginationSchema.extend({
-  q: z.string().trim().max(200).optional(),
-  tag: z.string().trim().max(50).optional(),
+  q: textSchema("the search text", { max: 200 }).optional(),
+  tag: textSchema("the tag", { max: 50 }).optional(),
 });
 export type ListModelsQuery = z.infer<typeof listModelsQuerySchema>;
 
+const commentSchema = textSchema("the comment", { max: 1000, trim: false });
+
 export const transitionSchema = z.object({
   stage: stageSchema,
-  comment: z.string().max(1000).default(""),
+  comment: commentSchema.default(""),
 });
 export type TransitionInput = z.infer<typeof transitionSchema>;
 
-export const rollbackSchema = z.object({ comment: z.string().max(1000).default("") });
+export const rollbackSchema = z.object({ comment: commentSchema.default("") });
 
 // zod's number() already refuses NaN and the infinities.
 const finiteNumber = z.number({ error: "the value must be a finite number (not a string, NaN or Infinity)" });
 
+export const metricKeySchema = textSchema("the metric key", { min: 1, max: 250 }).regex(
+  /^[A-Za-z0-9_./ -]+$/,
+  "metric keys may contain letters, digits, spaces and . _ / -",
+);
+
 export const metricInputSchema = z.object({
-  key: z
-    .string()
-    .trim()
-    .min(1)
-    .max(250)
-    .regex(/^[A-Za-z0-9_./ -]+$/, "metric keys may contain letters, digits, spaces and . _ / -"),
+  key: metricKeySchema,
   value: finiteNumber,
-  step: z.number().int().min(0).default(0),
+  step: pgIntSchema("step").default(0),
   timestamp: z.iso.datetime({ offset: true }).optional(),
 });
 /** One metric `{ key, value, ... }` or a batch `{ metrics: [...] }`; both become a list. */

@@ -256,6 +256,7 @@ export function servedVersionState(wanted: VersionRef, replicas: ReplicaDto[]): 
 
 /** The endpoint's headline: the Production version's state (Staging's when there is no Production). */
 export function endpointStatus(
+  modelName: string,
   deployed: boolean,
   versions: ServedVersion[],
   replicas: ReplicaDto[],
@@ -269,7 +270,8 @@ export function endpointStatus(
   const fallback = replicas
     .filter((replica) => replica.live)
     .flatMap((replica) => replica.models)
-    .find((model) => model.state === "READY" && model.labels.includes(primary.label));
+    // Replicas report every model they host; only this model's versions can keep answering for it.
+    .find((model) => model.modelName === modelName && model.state === "READY" && model.labels.includes(primary.label));
   const keeps = fallback ? ` Version ${fallback.version} keeps answering ${primary.label} requests.` : "";
   return {
     status: "FAILED",
@@ -323,7 +325,7 @@ async function toEndpointDtos(database: Db, models: EndpointModelRow[]): Promise
       modelId: model.id,
       deployed,
       settings: model.deployment ? settingsOf(model.deployment) : null,
-      ...endpointStatus(deployed, versions, replicas),
+      ...endpointStatus(model.name, deployed, versions, replicas),
       versions,
       urls: endpointUrls(model.name),
       stats: summary ? { ...summary, lastRequestAt: summary.lastRequestAt?.toISOString() ?? null } : EMPTY_STATS,

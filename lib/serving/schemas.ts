@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { pgIntSchema, textSchema, versionNumberFromText } from "@/lib/api/fields";
 
 /**
  * Live endpoints' public shapes: what the dashboard API accepts and returns, and what serving
@@ -118,7 +119,7 @@ export type EndpointRange = z.infer<typeof endpointRangeSchema>;
 
 export const endpointSeriesQuerySchema = z.object({
   range: endpointRangeSchema.default("15m"),
-  version: z.coerce.number().int().positive().optional(),
+  version: versionNumberFromText().optional(),
 });
 
 export const seriesPointSchema = z.object({
@@ -144,14 +145,19 @@ export const endpointSeriesSchema = z.object({
 });
 export type EndpointSeries = z.infer<typeof endpointSeriesSchema>;
 
+const LABEL_RANGE = `the label must be a finite number from -${Number.MAX_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`;
+
 /** Ground truth for one logged prediction: the request id the endpoint returned, and the row within it. */
 export const feedbackItemSchema = z
   .object({
-    requestId: z.string().min(1).max(200),
+    requestId: textSchema("the request id", { min: 1, max: 200, trim: false }),
     /** Row within the request, for requests that carried several rows. */
-    row: z.number().int().min(0).default(0),
+    row: pgIntSchema("row").default(0),
     /** The true class index (classifiers) or value (regressors). */
-    label: z.number(),
+    label: z
+      .number({ error: "the label must be a finite number" })
+      .min(-Number.MAX_SAFE_INTEGER, LABEL_RANGE)
+      .max(Number.MAX_SAFE_INTEGER, LABEL_RANGE),
   })
   .strict();
 export type FeedbackItem = z.infer<typeof feedbackItemSchema>;
@@ -185,7 +191,7 @@ export type OnlineAccuracyBucket = z.infer<typeof onlineAccuracyBucketSchema>;
 
 export const onlineAccuracyQuerySchema = z.object({
   bucket: onlineAccuracyBucketSchema.default("hour"),
-  version: z.coerce.number().int().positive().optional(),
+  version: versionNumberFromText().optional(),
 });
 
 export const onlineAccuracyPointSchema = z.object({

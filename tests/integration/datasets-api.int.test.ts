@@ -240,6 +240,72 @@ describe("datasets API", () => {
     expect(await storedFiles()).toEqual(filesBefore);
   });
 
+  it("refuses hostile files a person can fix with a 400 saying why, fast, leaving no row and no file", async () => {
+    const model = await createModel();
+    const filesBefore = await storedFiles();
+    const deep = 100_000;
+    const wide = Array.from({ length: 100_000 }, (_, index) => `c${index}`);
+    const cases: { what: string; body: string; filename: string; message: RegExp }[] = [
+      {
+        what: "JSON Lines nested 100,000 deep",
+        body: `{"x": ${"[".repeat(deep)}${"]".repeat(deep)}, "label": 0}\n`,
+        filename: "deep.jsonl",
+        message: /^line 1: 'x' holds arrays nested more than 16 deep$/,
+      },
+      {
+        what: "JSON Lines with a NUL key",
+        body: '{"\\u0000": 1, "label": 0}\n',
+        filename: "nul.jsonl",
+        message: /^the name of column 1 contains a NUL character \(\\u0000\) at character 1, which cannot be stored$/,
+      },
+      {
+        what: "JSON Lines with a lone surrogate in a key",
+        body: '{"a\\ud800": 1, "label": 0}\n',
+        filename: "surrogate.jsonl",
+        message: /^the name of column 1 contains a lone UTF-16 surrogate \(\\uD800\) at character 2/,
+      },
+      {
+        what: "a 100,000-column CSV",
+        body: `${wide.join(",")},label\n${wide.map(() => "1").join(",")},0\n`,
+        filename: "wide.csv",
+        message: /^the file has 100001 columns; at most 10000 are supported \(MAX_DATASET_COLUMNS\)$/,
+      },
+      {
+        what: "a JSON line that flattens to 100,000 columns",
+        body: `{"x": [${wide.map(() => "1").join(",")}], "label": 0}\n`,
+        filename: "wide.jsonl",
+        message: /^line 1 has more than 10000 values \(arrays count one column per element\)/,
+      },
+      {
+        what: "a 2,000-character column name",
+        body: `${"n".repeat(2000)},label\n1,0\n`,
+        filename: "long-name.csv",
+        message: /^the name of column 1 is 2000 characters long; at most 1000 are supported$/,
+      },
+    ];
+    for (const { what, body, filename, message } of cases) {
+      const started = performance.now();
+      const response = await uploadDatasetBytes(model.name, Buffer.from(body), filename);
+      const elapsedMs = performance.now() - started;
+      await expectError(response, 400, message);
+      expect(elapsedMs, what).toBeLessThan(3000);
+    }
+    expect(await db().dataset.count({ where: { modelId: model.id } })).toBe(0);
+    expect(await storedFiles()).toEqual(filesBefore);
+  });
+
+  it("keeps text the database cannot store, and very long cells, out of the preview but in the file", async () => {
+    const model = await createModel();
+    const long = "w".repeat(100_000);
+    const body = `{"note": "a\\u0000b", "other": "x\\udfffy", "long": "${long}", "label": 0}\n`;
+    const response = await uploadDatasetBytes(model.name, Buffer.from(body), "text.jsonl");
+    expect(response.status, await response.clone().text()).toBe(201);
+    const dataset = datasetDtoSchema.parse(await response.json());
+    expect(dataset.preview).toEqual([["a\uFFFDb", "x\uFFFDy", `${"w".repeat(200)}…`, 0]]);
+    const download = await api("GET", `/api/models/${model.name}/datasets/${dataset.id}/download`);
+    expect(await download.text()).toBe(body);
+  });
+
   it("answers 413 past the size limit while streaming, leaving nothing behind", async () => {
     const model = await createModel();
     const filesBefore = await storedFiles();

@@ -248,6 +248,42 @@ describe("endpoint status from replica reports", () => {
     expect(endpoint.statusMessage).toMatch(/version 1 failed to load: out of memory/);
   });
 
+  it("names the version that keeps answering only when it is this model's, not another model's", async () => {
+    const { model, v1 } = await productionModel();
+    const v2 = await readyVersion(model.name);
+    expect((await promote(model.name, 2, "PRODUCTION")).status).toBe(200);
+    const other = await productionModel();
+    const failedV2: ReportedModel = {
+      modelName: model.name,
+      version: 2,
+      versionId: v2.id,
+      labels: [],
+      state: "FAILED",
+      message: "out of memory",
+    };
+    const otherServing: ReportedModel = {
+      modelName: other.model.name,
+      version: 1,
+      versionId: other.v1.id,
+      labels: ["production"],
+      state: "READY",
+      message: null,
+    };
+    // The other model's version 1 answers production requests for the other model, not for this one.
+    await reportReplica("replica-a", [failedV2, otherServing]);
+    let endpoint = await getEndpoint(model.name);
+    expect(endpoint.status).toBe("FAILED");
+    expect(endpoint.statusMessage).toBe("version 2 failed to load: out of memory.");
+
+    // This model's own version 1, still loaded, does keep answering.
+    const ownV1: ReportedModel = { ...otherServing, modelName: model.name, versionId: v1.id };
+    await updateReplica("replica-a", [otherServing, failedV2, ownV1]);
+    endpoint = await getEndpoint(model.name);
+    expect(endpoint.statusMessage).toBe(
+      "version 2 failed to load: out of memory. Version 1 keeps answering production requests.",
+    );
+  });
+
   it("treats a replica whose heartbeat is stale as gone", async () => {
     const { model, v1 } = await productionModel();
     const stale = new Date(Date.now() - (REPLICA_LIVE_SECONDS + 30) * 1000);

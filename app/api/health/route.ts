@@ -1,8 +1,5 @@
 import { apiRoute } from "@/lib/api/handler";
-import { db } from "@/lib/db";
+import { checkHealth } from "@/lib/api/health";
 
-/** Liveness plus a database round trip, for load balancers and the launcher. */
-export const GET = apiRoute(async () => {
-  await db().$queryRaw`SELECT 1`;
-  return { status: "ok" };
-});
+/** Liveness plus a database round trip, for load balancers and the launcher (503 while the database is away). */
+export const GET = apiRoute(async () => checkHealth());

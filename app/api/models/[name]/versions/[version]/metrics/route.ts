@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { apiRoute, jsonResponse, parseJsonBody, parseQuery, parseVersionParam } from "@/lib/api/handler";
-import { listMetrics, logMetrics, logMetricsSchema } from "@/lib/registry";
+import { listMetrics, logMetrics, logMetricsSchema, metricKeySchema } from "@/lib/registry";
 
 type Params = { name: string; version: string };
 
 export const GET = apiRoute<Params>(
   async ({ req, params }) => {
-    const { key } = parseQuery(req, z.object({ key: z.string().optional() }));
+    const { key } = parseQuery(req, z.object({ key: metricKeySchema.optional() }));
     return { metrics: await listMetrics(params.name, parseVersionParam(params.version), key) };
   },
   { permission: "models.read" },
