@@ -5,6 +5,7 @@ import { config } from "@/lib/config";
 import { AppError } from "@/lib/errors";
 import { STATE_CHANGING_METHODS } from "@/lib/http/cross-site";
 import { log } from "@/lib/log";
+import { classifyDatabaseError } from "@/lib/db/errors";
 
 /**
  * Every API route goes through `apiRoute`: it refuses requests for a host this server does not
@@ -105,7 +106,8 @@ export function jsonResponse(body: unknown, status = 200, headers: HeadersInit =
 export function errorResponse(error: AppError): Response {
   const body: { code: string; message: string; details?: unknown } = { code: error.code, message: error.message };
   if (error.details !== undefined) body.details = error.details;
-  return jsonResponse({ error: body }, error.status);
+  // A 503 is the database's state, not the request's: tell clients when to try again.
+  return jsonResponse({ error: body }, error.status, error.status === 503 ? { "retry-after": "5" } : {});
 }
 
 /** A readable one-line summary of what was wrong with the input. */
@@ -122,6 +124,13 @@ export function toAppError(error: unknown): AppError {
     return new AppError("validation_failed", describeZodError(error), {
       issues: error.issues.map(({ path, message }) => ({ path, message })),
     });
+  }
+  const failure = classifyDatabaseError(error);
+  if (failure === "unreachable") {
+    return new AppError("unavailable", "the database cannot be reached right now; try again in a few seconds");
+  }
+  if (failure === "busy") {
+    return new AppError("unavailable", "the database is busy with other requests; try again in a few seconds");
   }
   return new AppError("internal", "something went wrong on the server; the error has been logged");
 }

@@ -7,7 +7,11 @@ export type Db = PrismaClient;
 export type Tx = Parameters<Parameters<Db["$transaction"]>[0]>[0];
 
 export function createDb(databaseUrl: string = config().DATABASE_URL): Db {
-  return new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }) });
+  return new PrismaClient({
+    adapter: new PrismaPg({ connectionString: databaseUrl }),
+    // A burst of uploads queues for the pool's connections; waiting beats refusing (Prisma's default is 2 s).
+    transactionOptions: { maxWait: 15_000 },
+  });
 }
 
 const globalForDb = globalThis as unknown as { modelyardDb?: Db };

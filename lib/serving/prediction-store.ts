@@ -3,6 +3,7 @@
  * ground truth users send for it later, and the online accuracy computed from the two.
  */
 import { db as defaultDb, type Db, type Tx } from "@/lib/db";
+import { classifyDatabaseError } from "@/lib/db/errors";
 import { AppError, notFound } from "@/lib/errors";
 import { signatureSchema } from "@/lib/registry/schemas";
 import { versionNotFound } from "@/lib/registry/versions";
@@ -54,62 +55,14 @@ export async function writePredictionLogs(database: Db, rows: PredictionLogRow[]
 }
 
 /**
- * What a failed write says about its rows: `refused` when the database rejected their data (a value
- * out of range, a key too long to index, a version deleted meanwhile), which no retry can fix;
- * `unreachable` when it could not be reached or dropped the connection, which time may fix;
- * `failed` for anything else (retried too).
+ * What a failed write says about its rows (see classifyDatabaseError): refused rows are dropped,
+ * anything else is retried, a busy database like an unreachable one.
  */
 export type WriteFailure = "refused" | "unreachable" | "failed";
 
-/** Driver adapter error kinds that mean the connection, not the statement, failed. */
-const CONNECTION_KINDS = new Set([
-  "DatabaseNotReachable",
-  "DatabaseDoesNotExist",
-  "DatabaseAccessDenied",
-  "AuthenticationFailed",
-  "ConnectionClosed",
-  "SocketTimeout",
-  "TlsConnectionError",
-  "TooManyConnections",
-]);
-/** Driver adapter error kinds for a value or constraint the rows broke. */
-const DATA_KINDS = new Set([
-  "LengthMismatch",
-  "UniqueConstraintViolation",
-  "NullConstraintViolation",
-  "ForeignKeyConstraintViolation",
-  "InvalidInputValue",
-  "ValueOutOfRange",
-]);
-/** Socket errors, and Prisma's own codes for a server it cannot reach or that closed the connection. */
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "P1001",
-  "P1002",
-  "P1008",
-  "P1017",
-]);
-
 export function classifyWriteFailure(error: unknown): WriteFailure {
-  const record = error as { name?: string; code?: unknown; meta?: { driverAdapterError?: { cause?: unknown } } };
-  if (record?.name === "PrismaClientInitializationError") return "unreachable";
-  const cause = (record?.meta?.driverAdapterError?.cause ?? error) as { kind?: string; code?: unknown } | undefined;
-  const kind = cause?.kind;
-  const code = typeof cause?.code === "string" ? cause.code : typeof record?.code === "string" ? record.code : "";
-  if ((kind && CONNECTION_KINDS.has(kind)) || CONNECTION_CODES.has(code)) return "unreachable";
-  if (kind && DATA_KINDS.has(kind)) return "refused";
-  if (kind === "postgres") {
-    // SQLSTATE classes: 08 connection exception, 57P admin/crash shutdown; 22 data exception,
-    // 23 integrity constraint violation, 54 program limit exceeded (an index row too large).
-    if (code.startsWith("08") || code.startsWith("57P") || code === "53300") return "unreachable";
-    if (code.startsWith("22") || code.startsWith("23") || code.startsWith("54")) return "refused";
-  }
-  return "failed";
+  const failure = classifyDatabaseError(error);
+  return failure === "busy" ? "unreachable" : failure;
 }
 
 async function modelIdOf(database: Db, modelName: string): Promise<string> {
