@@ -4,7 +4,7 @@ import { db } from "@/lib/db";
 import { randomMlp } from "@/lib/onnx";
 import { versionSummarySchema } from "@/lib/registry/schemas";
 import { ensureRedis, type RunningService } from "@/scripts/lib/services";
-import { appProcessesForFile, startWorkerProcess, type AppProcess } from "../fixtures/processes";
+import { appProcessesForFile, startWorkerProcess, type AppProcess, testFileEnv } from "../fixtures/processes";
 import { createModel, uploadBytes, waitForValidation } from "../fixtures/registry";
 import { waitUntil } from "../fixtures/serving";
 
@@ -19,12 +19,9 @@ appProcessesForFile();
 const SLOW_MODEL = randomMlp([1024, 4096, 4096, 10], 7);
 
 function workerEnv(redisUrl = config().REDIS_URL): Record<string, string> {
-  const settings = config();
   return {
-    DATABASE_URL: settings.DATABASE_URL,
+    ...testFileEnv(),
     REDIS_URL: redisUrl,
-    REDIS_PREFIX: settings.REDIS_PREFIX,
-    DATA_DIR: settings.DATA_DIR,
     // A killed worker's job is taken over after about this long.
     WORKER_LOCK_MS: "2000",
   };

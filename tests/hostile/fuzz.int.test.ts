@@ -2,11 +2,10 @@ import { readFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config } from "@/lib/config";
 import { db } from "@/lib/db";
 import { mulberry32 } from "@/lib/onnx";
 import { inspectModelFile, type ModelFileReport } from "@/worker/jobs/validate/inspect-in-child";
-import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
+import { appProcessesForFile, startServingProcess, type ServingProcess, testFileEnv } from "../fixtures/processes";
 import {
   BREAST_CANCER_ONNX,
   createModel,
@@ -272,12 +271,8 @@ describe("fuzzed inference requests to a serving replica", () => {
   let bases: RequestDraft[];
 
   const replicaEnv = () => {
-    const settings = config();
     return {
-      DATABASE_URL: settings.DATABASE_URL,
-      REDIS_URL: settings.REDIS_URL,
-      REDIS_PREFIX: settings.REDIS_PREFIX,
-      DATA_DIR: settings.DATA_DIR,
+      ...testFileEnv(),
       SERVING_SYNC_INTERVAL_MS: "1000",
       SERVING_MAX_BODY_BYTES: String(2 * 1024 * 1024),
       SERVING_PREDICTIONS_FLUSH_MS: "200",

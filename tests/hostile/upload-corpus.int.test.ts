@@ -16,6 +16,7 @@ import {
   startWorkerProcess,
   type AppProcess,
   type ServingProcess,
+  testFileEnv,
 } from "../fixtures/processes";
 import { createModel, DIGITS_ONNX, promote, readyVersion, uploadBytes, waitForValidation } from "../fixtures/registry";
 import { csvFeatures, postJson, waitUntil } from "../fixtures/serving";
@@ -47,12 +48,8 @@ let replica: ServingProcess;
 let served: { modelName: string; rows: number[][]; outputs: unknown };
 
 function processEnv(): Record<string, string> {
-  const settings = config();
   return {
-    DATABASE_URL: settings.DATABASE_URL,
-    REDIS_URL: settings.REDIS_URL,
-    REDIS_PREFIX: settings.REDIS_PREFIX,
-    DATA_DIR: settings.DATA_DIR,
+    ...testFileEnv(),
     // The loader's heap limit is lower than the default so a memory bomb cannot starve the machine.
     VALIDATE_MAX_HEAP_MB: "1024",
     VALIDATE_TIMEOUT_MS: "90000",

@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { config } from "@/lib/config";
 import { db } from "@/lib/db";
 import { randomMlp } from "@/lib/onnx";
 import { api } from "../fixtures/api";
 import { DIGITS_CSV, uploadDatasetBytes } from "../fixtures/datasets";
 import { startEvaluation, waitForEvaluation } from "../fixtures/evaluations";
-import { appProcessesForFile, startWorkerProcess } from "../fixtures/processes";
+import { appProcessesForFile, startWorkerProcess, testFileEnv } from "../fixtures/processes";
 import { createModel, readyVersionFromBytes } from "../fixtures/registry";
 import { waitUntil } from "../fixtures/serving";
 import { datasetDtoSchema } from "@/lib/datasets";
@@ -21,12 +20,8 @@ const REPEATS = 20;
 const CHUNK_ROWS = 500;
 
 function workerEnv(): Record<string, string> {
-  const settings = config();
   return {
-    DATABASE_URL: settings.DATABASE_URL,
-    REDIS_URL: settings.REDIS_URL,
-    REDIS_PREFIX: settings.REDIS_PREFIX,
-    DATA_DIR: settings.DATA_DIR,
+    ...testFileEnv(),
     // A dead worker's job is picked up after about this long.
     WORKER_LOCK_MS: "2000",
     EVALUATE_CHUNK_ROWS: String(CHUNK_ROWS),

@@ -1,12 +1,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { config } from "@/lib/config";
 import { db } from "@/lib/db";
 import { replicaModelsSchema, type ReplicaModel } from "@/lib/serving/schemas";
 import { api } from "../fixtures/api";
 import { identityModel, repeatedWordsModel } from "../fixtures/memory-models";
-import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
+import { appProcessesForFile, startServingProcess, type ServingProcess, testFileEnv } from "../fixtures/processes";
 import {
   createModel,
   DIGITS_ONNX,
@@ -43,12 +42,8 @@ const IDENTITY_REFUSAL =
   "the limit is 256 MiB (MAX_REQUEST_TENSOR_BYTES)";
 
 beforeAll(async () => {
-  const settings = config();
   env = {
-    DATABASE_URL: settings.DATABASE_URL,
-    REDIS_URL: settings.REDIS_URL,
-    REDIS_PREFIX: settings.REDIS_PREFIX,
-    DATA_DIR: settings.DATA_DIR,
+    ...testFileEnv(),
     SERVING_SESSION_HEAP_MB: String(SESSION_HEAP_MB),
     // Frequent syncs: each is a chance to load a failed version again, which must not happen.
     SERVING_SYNC_INTERVAL_MS: "500",

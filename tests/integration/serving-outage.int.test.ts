@@ -24,7 +24,7 @@ import {
   FIXTURE_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
-import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
+import { appProcessesForFile, startServingProcess, type ServingProcess, testFileEnv } from "../fixtures/processes";
 
 /**
  * The serving rule that matters most in production: the request path touches neither Postgres nor
@@ -206,10 +206,7 @@ describe("a serving replica while Redis and Postgres restart", () => {
   beforeAll(async () => {
     const settings = config();
     const startingReplica = startServingProcess({
-      DATABASE_URL: settings.DATABASE_URL,
-      REDIS_URL: settings.REDIS_URL,
-      REDIS_PREFIX: settings.REDIS_PREFIX,
-      DATA_DIR: settings.DATA_DIR,
+      ...testFileEnv(),
       // Only a notification can bring a change within this test; the periodic sync never runs.
       SERVING_SYNC_INTERVAL_MS: "600000",
       SERVING_METRICS_FLUSH_MS: "300",

@@ -18,7 +18,7 @@ import {
   FIXTURE_MODELS,
 } from "../fixtures/registry";
 import { csvFeatures, postJson, referenceOutputs, waitUntil } from "../fixtures/serving";
-import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
+import { appProcessesForFile, startServingProcess, type ServingProcess, testFileEnv } from "../fixtures/processes";
 import { startValidateWorkerForFile } from "../fixtures/worker";
 
 /**
@@ -40,10 +40,7 @@ let pubsub: Redis;
 beforeAll(async () => {
   const settings = config();
   const env = {
-    DATABASE_URL: settings.DATABASE_URL,
-    REDIS_URL: settings.REDIS_URL,
-    REDIS_PREFIX: settings.REDIS_PREFIX,
-    DATA_DIR: settings.DATA_DIR,
+    ...testFileEnv(),
     SERVING_SYNC_INTERVAL_MS: "600000",
     SERVING_METRICS_FLUSH_MS: "500",
   };

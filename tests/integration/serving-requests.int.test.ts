@@ -1,9 +1,8 @@
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { config } from "@/lib/config";
 import { createModel, DIGITS_ONNX, FIXTURE_MODELS, promote, readyVersion } from "../fixtures/registry";
 import { call, errorOf, rawRequest, type HttpAnswer } from "../fixtures/http";
-import { appProcessesForFile, startServingProcess, type ServingProcess } from "../fixtures/processes";
+import { appProcessesForFile, startServingProcess, type ServingProcess, testFileEnv } from "../fixtures/processes";
 import { csvFeatures, waitUntil } from "../fixtures/serving";
 import { startValidateWorkerForFile } from "../fixtures/worker";
 
@@ -21,13 +20,9 @@ let modelName: string;
 let row: number[];
 
 beforeAll(async () => {
-  const settings = config();
   [replica, [row]] = await Promise.all([
     startServingProcess({
-      DATABASE_URL: settings.DATABASE_URL,
-      REDIS_URL: settings.REDIS_URL,
-      REDIS_PREFIX: settings.REDIS_PREFIX,
-      DATA_DIR: settings.DATA_DIR,
+      ...testFileEnv(),
       SERVING_CORS_ORIGINS: ALLOWED_ORIGIN,
     }),
     csvFeatures(path.join(FIXTURE_MODELS, "digits_test.csv"), 1) as Promise<[number[]]>,
