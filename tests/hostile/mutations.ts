@@ -413,10 +413,20 @@ const TEXT_MUTATIONS: readonly TextMutation[] = [
   (text) => ({ body: utf8(text.replace("{", '{"id":"first","inputs":"first",')), description: "keys given twice" }),
   (text) => ({ body: utf8(text), headers: { "content-type": "text/plain" }, description: "sent as text/plain" }),
   (text) => ({ body: utf8(text), headers: { "content-encoding": "gzip" }, description: "claims gzip, is not" }),
+  // curl -d's type, which replicas read as JSON when no browser header shows a web page sent it.
   (text) => ({
     body: utf8(text),
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    description: "sent as a form",
+    description: "sent as a form by a script",
+  }),
+  (text) => ({
+    body: utf8(text),
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      origin: "https://attacker.example",
+      "sec-fetch-site": "cross-site",
+    },
+    description: "sent as a form from another site",
   }),
 ];
 

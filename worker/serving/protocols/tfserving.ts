@@ -99,8 +99,11 @@ function parseColumnar(columns: unknown, specs: TensorSpec[]): TfRequest {
 export function parseTfRequest(body: unknown, specs: TensorSpec[]): TfRequest {
   if (!isObject(body)) throw new InvalidInput("the request body must be a JSON object with 'instances' or 'inputs'");
   const { signature_name: signatureName, instances, inputs } = body;
+  if (signatureName !== undefined && typeof signatureName !== "string") {
+    throw new InvalidInput("'signature_name' must be a string; the model has 'serving_default'");
+  }
   if (signatureName !== undefined && signatureName !== "serving_default") {
-    throw new InvalidInput(`unknown signature_name ${quoted(String(signatureName))}; the model has 'serving_default'`);
+    throw new InvalidInput(`unknown signature_name ${quoted(signatureName)}; the model has 'serving_default'`);
   }
   if (instances !== undefined && inputs !== undefined) {
     throw new InvalidInput("send either 'instances' (row format) or 'inputs' (columnar format), not both");
