@@ -55,11 +55,12 @@ interface VitestReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  testResults: { assertionResults: { fullName: string; status: string }[] }[];
+  testResults: { assertionResults: { fullName: string; ancestorTitles: string[]; status: string }[] }[];
 }
 
-/** Conformance tests (see tests/support/conformance.ts) that were skipped because their corpus is absent. */
+/** Conformance tests (see tests/support/conformance.ts) skipped because their corpus is absent, and their suites. */
 let conformanceSkipped = 0;
+const conformanceSuitesSkipped = new Set<string>();
 
 async function addVitestCounts(file: string) {
   const report = JSON.parse(await readFile(file, "utf8")) as VitestReport;
@@ -70,6 +71,9 @@ async function addVitestCounts(file: string) {
     for (const test of result.assertionResults) {
       if (test.fullName.includes(CONFORMANCE_TAG) && (test.status === "pending" || test.status === "skipped")) {
         conformanceSkipped += 1;
+        conformanceSuitesSkipped.add(
+          test.ancestorTitles.find((title) => title.includes(CONFORMANCE_TAG)) ?? test.fullName,
+        );
       }
     }
   }
@@ -81,8 +85,9 @@ function reportConformance(): number {
   const where = existsSync(TESTDATA_DIR)
     ? `parts of the corpus are missing under ${TESTDATA_DIR}`
     : `there is no corpus at ${TESTDATA_DIR}`;
+  const suites = [...conformanceSuitesSkipped].map((suite) => suite.replace(CONFORMANCE_TAG, "").trim());
   console.log(
-    `conformance: ${conformanceSkipped} conformance tests did not run: ${where} (set TESTDATA_DIR to the third-party test files)`,
+    `conformance: ${suites.length} conformance suites did not run (${suites.join("; ")}; ${conformanceSkipped} tests counted as skipped): ${where}; set TESTDATA_DIR to the third-party test files`,
   );
   if (process.env.CI === "true") {
     console.log("conformance: CI=true requires the corpus, so this run fails");
