@@ -12,6 +12,9 @@ import { api } from "../fixtures/api";
 import { waitUntil } from "../fixtures/serving";
 import { createModel, DIGITS_ONNX, getVersion, uploadBytes } from "../fixtures/registry";
 import { readFile } from "node:fs/promises";
+import { Readable } from "node:stream";
+import { artifactStore, type StoredArtifact } from "@/lib/artifacts";
+import { claimArtifact, releaseArtifact } from "@/lib/registry/artifacts";
 
 /**
  * No worker runs in this file, so every upload's validation job stays where the test puts it:
@@ -78,6 +81,24 @@ describe("a job that gives up", () => {
     });
     expect((await db().job.findUniqueOrThrow({ where: { id: job.id } })).state).toBe("CANCELLED");
     expect((await getVersion(model.name, version.version)).status).toBe("FAILED");
+  });
+
+  it("removes the file a dropped attempt stored, so no file is left that no row points to", async () => {
+    const { job } = await pendingVersion();
+    const bullJob = (await queue().getJob(job.id))!;
+    const store = artifactStore();
+    let stored: StoredArtifact | undefined;
+    await runTrackedJob(db(), bullJob, job.id, log, async () => {
+      stored = await store.put(Readable.from([Buffer.from(`predictions of ${job.id}\n`)]), { maxBytes: 1024 });
+      await api("POST", `/api/jobs/${job.id}/cancel`);
+      return {
+        result: {},
+        discard: () => releaseArtifact(db(), stored!.sha256),
+        effect: (tx) => claimArtifact(tx, stored!),
+      };
+    });
+    expect(await store.exists(stored!.sha256)).toBe(false);
+    expect(await db().artifact.count({ where: { sha256: stored!.sha256 } })).toBe(0);
   });
 });
 

@@ -26,7 +26,7 @@ import {
 } from "@/lib/evaluate";
 import type { JobPayload, QueueName } from "@/lib/jobs";
 import type { Logger } from "@/lib/log";
-import { claimArtifact } from "@/lib/registry/artifacts";
+import { claimArtifact, releaseArtifact } from "@/lib/registry/artifacts";
 import { JobFailure, runTrackedJob } from "../lib/tracked-job";
 
 const checkpointSchema = z.object({
@@ -285,6 +285,7 @@ export async function processEvaluate(
     const metrics = versionMetrics(fullReport, rowsPerSecond);
     return {
       result: { rows: accumulator.rows, ...metrics },
+      discard: () => releaseArtifact(database, stored.sha256),
       effect: async (tx) => {
         await claimArtifact(tx, stored);
         await tx.evaluation.update({

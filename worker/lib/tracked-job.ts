@@ -30,6 +30,11 @@ export interface JobOutcome {
   effect?: JobEffect;
   /** The job stopped because a person cancelled it. */
   cancelled?: boolean;
+  /**
+   * Undoes what the attempt made outside the database (a file it stored) when its result is dropped
+   * because the job was cancelled meanwhile, so nothing is left that no row points to.
+   */
+  discard?: () => Promise<unknown>;
 }
 
 export interface JobContext {
@@ -91,6 +96,7 @@ export async function runTrackedJob(
         data: { ...data, finishedAt: new Date() },
       });
       if (count > 0 && effect) await effect(tx);
+      return count > 0;
     });
   let outcome: JobOutcome;
   try {
@@ -121,6 +127,10 @@ export async function runTrackedJob(
     }
     throw error;
   }
-  if (outcome.cancelled) await finish("CANCELLED", { result: outcome.result });
-  else await finish("RUNNING", { state: "SUCCEEDED", progress: 1, result: outcome.result }, outcome.effect);
+  if (outcome.cancelled) {
+    await finish("CANCELLED", { result: outcome.result });
+    return;
+  }
+  const kept = await finish("RUNNING", { state: "SUCCEEDED", progress: 1, result: outcome.result }, outcome.effect);
+  if (!kept) await outcome.discard?.();
 }
