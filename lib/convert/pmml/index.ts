@@ -1,0 +1,3 @@
+export * from "./model";
+export { childNamed, childrenNamed, DEFAULT_XML_LIMITS, parsePmmlXml, PmmlError } from "./xml";
+export type { XmlElement, XmlLimits } from "./xml";
