@@ -190,12 +190,46 @@ describe("GraphBuilder", () => {
     });
   });
 
-  it("bridges a graph input declared as an output with an Identity", async () => {
+  it("bridges a graph input, or a value declared as an output twice, with an Identity", async () => {
     const graph = new GraphBuilder();
     const x = graph.input("x", "float32", [2]);
     graph.output(x, "float32", [2], "same");
+    const [negated] = graph.node("Neg", [x]);
+    graph.output(negated!, "float32", [2], "negated");
+    graph.output(negated!, "float32", [2], "negated_again");
     const result = await run(checkedBytes(graph), { x: new Tensor("float32", Float32Array.from([1, 2]), [2]) });
     expect(floats(result.same)).toEqual([1, 2]);
+    expect(floats(result.negated)).toEqual([-1, -2]);
+    expect(floats(result.negated_again)).toEqual([-1, -2]);
+  });
+
+  it("lets nodes added after an output's renaming read it by its old name", async () => {
+    const graph = new GraphBuilder();
+    const x = graph.input("x", "float32", [1]);
+    const [doubled] = graph.node("Add", [x, x]);
+    graph.output(doubled!, "float32", [1], "doubled");
+    graph.output(graph.node("Neg", [doubled!])[0]!, "float32", [1], "negated");
+    const result = await run(checkedBytes(graph), { x: new Tensor("float32", Float32Array.from([3]), [1]) });
+    expect(floats(result.doubled)).toEqual([6]);
+    expect(floats(result.negated)).toEqual([-6]);
+  });
+
+  it("refuses a node or output that reads a value nothing produces", () => {
+    const graph = new GraphBuilder();
+    graph.input("x", "float32", [1]);
+    expect(() => graph.node("Relu", ["y"])).toThrow(
+      "node Relu reads 'y', which no graph input, initializer or earlier node produces",
+    );
+    expect(() => graph.output("y", "float32", [1], "out")).toThrow("graph output 'out' is 'y', which nothing produces");
+    // An empty name is an omitted optional input, which ONNX allows.
+    expect(graph.node("Clip", ["x", "", ""])).toEqual(["Clip_output"]);
+  });
+
+  it("writes the IR version that ai.onnx.ml 3 needs even under an older default opset", () => {
+    const graph = new GraphBuilder({ opset: 13 });
+    const x = graph.input("x", "float32", ["n", 1]);
+    graph.output(graph.node("Normalizer", [x], { norm: "L2" }, { domain: "ai.onnx.ml" })[0]!, "float32", ["n", 1]);
+    expect(inspectOnnx(checkedBytes(graph)).irVersion).toBe(8);
   });
 });
 

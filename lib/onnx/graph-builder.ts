@@ -104,6 +104,11 @@ function irVersionFor(opset: number): number {
   return 11;
 }
 
+/** The same for ai.onnx.ml, whose opsets 3, 4 and 5 came with IR 8, 9 and 10. */
+function irVersionForMl(opset: number): number {
+  return opset <= 2 ? 7 : Math.min(opset + 5, 10);
+}
+
 export class GraphBuilder {
   readonly opset: number;
   private readonly options: GraphBuilderOptions;
@@ -113,6 +118,10 @@ export class GraphBuilder {
   private nodes: NodeInit[] = [];
   /** Every value and node name taken so far: ONNX wants value names unique, and node names too. */
   private readonly usedNames = new Set<string>();
+  /** Values that exist so far, so a node that reads a misspelt or later value is refused as it is added. */
+  private values = new Set<string>();
+  /** Old name → new name of outputs renamed by `output`, so nodes added afterwards still find them. */
+  private readonly renamed = new Map<string, string>();
   private readonly usedDomains = new Set<string>([""]);
 
   constructor(options: GraphBuilderOptions = {}) {
@@ -131,6 +140,7 @@ export class GraphBuilder {
   /** Declares a graph input; its name is the model's interface, so it is taken as given. */
   input(name: string, elemType: ElementType, dims?: DimInit[]): string {
     this.claim(name, "a graph input");
+    this.values.add(name);
     this.inputs.push(tensorValueInfo(name, ELEMENT_TYPES[elemType], dims));
     return name;
   }
@@ -139,10 +149,14 @@ export class GraphBuilder {
    * Declares `value` as a graph output. With `name`, the value is renamed to it, so the interface gets
    * the name the source model gave it rather than a generated one.
    */
-  output(value: string, elemType: ElementType, dims?: DimInit[], name = value): string {
-    if (name !== value) this.rename(value, name);
-    this.outputs.push(tensorValueInfo(name, ELEMENT_TYPES[elemType], dims));
-    return name;
+  output(value: string, elemType: ElementType, dims?: DimInit[], name?: string): string {
+    const current = this.resolve(value);
+    const outputName = name ?? current;
+    if (!this.values.has(current))
+      throw new Error(`graph output '${outputName}' is '${current}', which nothing produces`);
+    if (outputName !== current) this.rename(current, outputName);
+    this.outputs.push(tensorValueInfo(outputName, ELEMENT_TYPES[elemType], dims));
+    return outputName;
   }
 
   /** Adds a constant tensor; its element type comes from the array type. Returns the (unique) name. */
@@ -150,6 +164,7 @@ export class GraphBuilder {
     const tensor = tensorInit(values, dims);
     const name = this.uniqueName(base);
     this.initializers.push({ name, ...tensor });
+    this.values.add(name);
     return name;
   }
 
@@ -167,6 +182,12 @@ export class GraphBuilder {
     if (domain !== "" && this.domainOpset(domain) === undefined) {
       throw new Error(`node ${opType} uses domain '${domain}', which has no opset: pass it in domainOpsets`);
     }
+    const input = inputs.map((value) => this.resolve(value));
+    // An empty name is an omitted optional input.
+    const missing = input.find((value) => value !== "" && !this.values.has(value));
+    if (missing !== undefined) {
+      throw new Error(`node ${opType} reads '${missing}', which no graph input, initializer or earlier node produces`);
+    }
     this.usedDomains.add(domain);
     const name = this.uniqueName(options.name ?? opType);
     const outputSpec = options.outputs ?? 1;
@@ -177,7 +198,8 @@ export class GraphBuilder {
     const attribute = Object.entries(attributes).flatMap(([key, value]) =>
       value === undefined ? [] : [attributeInit(key, value)],
     );
-    this.nodes.push({ opType, input: [...inputs], output: outputs, name, attribute, ...(domain ? { domain } : {}) });
+    for (const output of outputs) this.values.add(output);
+    this.nodes.push({ opType, input, output: outputs, name, attribute, ...(domain ? { domain } : {}) });
     return outputs;
   }
 
@@ -188,6 +210,12 @@ export class GraphBuilder {
       this.nodes,
       this.outputs.map((output) => output.name ?? ""),
     );
+    // Folding removes the values between merged Transposes: later nodes must not read them.
+    this.values = new Set([
+      ...this.inputs.map((input) => input.name!),
+      ...this.initializers.map((tensor) => tensor.name!),
+      ...this.nodes.flatMap((node) => node.output!),
+    ]);
     return before - this.nodes.length;
   }
 
@@ -203,7 +231,7 @@ export class GraphBuilder {
     }));
     const { producerVersion, docString } = this.options;
     return encodeModel({
-      irVersion: BigInt(this.options.irVersion ?? irVersionFor(this.opset)),
+      irVersion: BigInt(this.options.irVersion ?? this.minimumIrVersion()),
       opsetImport,
       producerName: this.options.producerName ?? "modelyard",
       // onnx.proto is proto2: a field set, even to "", is written, so only given ones are set.
@@ -219,6 +247,15 @@ export class GraphBuilder {
     });
   }
 
+  private minimumIrVersion(): number {
+    const ml = this.usedDomains.has(ML_DOMAIN) ? irVersionForMl(this.domainOpset(ML_DOMAIN)!) : 0;
+    return Math.max(irVersionFor(this.opset), ml);
+  }
+
+  private resolve(value: string): string {
+    return this.renamed.get(value) ?? value;
+  }
+
   private domainOpset(domain: string): number | undefined {
     return this.options.domainOpsets?.[domain] ?? DEFAULT_DOMAIN_OPSETS[domain];
   }
@@ -231,10 +268,13 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Renames a node output everywhere it is read; graph inputs and initializers keep theirs (an Identity bridges). */
+  /**
+   * Renames a node output everywhere it is read. Graph inputs, initializers and values already
+   * declared as outputs keep their names: an Identity gives the value its second name.
+   */
   private rename(value: string, name: string): void {
     const producer = this.nodes.find((node) => node.output?.includes(value));
-    if (!producer) {
+    if (!producer || this.outputs.some((output) => output.name === value)) {
       this.node("Identity", [value], {}, { outputs: [name] });
       return;
     }
@@ -243,6 +283,9 @@ export class GraphBuilder {
       node.input = node.input?.map((input) => (input === value ? name : input));
       node.output = node.output?.map((output) => (output === value ? name : output));
     }
+    this.values.delete(value);
+    this.values.add(name);
+    this.renamed.set(value, name);
   }
 }
 
