@@ -118,6 +118,41 @@ describe("GraphBuilder", () => {
     expect(floats(result.scores)).toEqual([2, 1, -2.5, 0, 3, -2.5, -1, -1, 2.5]);
   });
 
+  it("runs an ai.onnx.ml TreeEnsembleRegressor", async () => {
+    const graph = new GraphBuilder();
+    const x = graph.input("x", "float32", ["n", 1]);
+    // One tree: x0 <= 0.5 goes to leaf 1 (10), otherwise to leaf 2 (20).
+    const [y] = graph.node(
+      "TreeEnsembleRegressor",
+      [x],
+      {
+        n_targets: 1n,
+        nodes_treeids: [0n, 0n, 0n],
+        nodes_nodeids: [0n, 1n, 2n],
+        nodes_featureids: [0n, 0n, 0n],
+        nodes_values: [0.5, 0, 0],
+        nodes_modes: ["BRANCH_LEQ", "LEAF", "LEAF"],
+        nodes_truenodeids: [1n, 0n, 0n],
+        nodes_falsenodeids: [2n, 0n, 0n],
+        target_treeids: [0n, 0n],
+        target_nodeids: [1n, 2n],
+        target_ids: [0n, 0n],
+        target_weights: [10, 20],
+        aggregate_function: "SUM",
+        post_transform: "NONE",
+      },
+      { domain: "ai.onnx.ml" },
+    );
+    graph.output(y!, "float32", ["n", 1], "y");
+    const bytes = checkedBytes(graph);
+    expect(inspectOnnx(bytes).opsetImports).toEqual([
+      { domain: "", version: 17 },
+      { domain: "ai.onnx.ml", version: 3 },
+    ]);
+    const result = await run(bytes, { x: new Tensor("float32", Float32Array.from([0.2, 0.5, 0.9]), [3, 1]) });
+    expect(floats(result.y)).toEqual([10, 10, 20]);
+  });
+
   it("takes string and int64 inputs and int64 initializers", async () => {
     const graph = new GraphBuilder();
     const colour = graph.input("colour", "string", ["n"]);
