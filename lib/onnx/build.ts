@@ -2,17 +2,10 @@
  * A small ONNX writer for multilayer perceptrons: the demo seed, tests and benchmarks build real
  * models with it instead of shipping binary fixtures.
  */
-import {
-  AttributeType,
-  DataType,
-  encodeModel,
-  type AttributeInit,
-  type NodeInit,
-  type TensorInit,
-  type ValueInfoInit,
-} from "./proto";
+import { GraphBuilder, type AttributeValue } from "./graph-builder";
 
 export { decodeModel, encodeModel } from "./proto";
+export { tensorValueInfo, type DimInit } from "./graph-builder";
 
 export type MlpLayer = {
   /** Row-major [inFeatures, outFeatures], so that y = x · W + b. */
@@ -35,68 +28,35 @@ export type MlpSpec = {
   docString?: string;
 };
 
-const IR_VERSION = 8;
-const DEFAULT_OPSET = 17;
 const BATCH_DIM = "batch";
 const ACTIVATION_OP = { relu: "Relu", tanh: "Tanh" } as const;
 
-/** A dimension as builders write it: a size, a name (dynamic), or null (unknown and unnamed). */
-export type DimInit = number | string | null;
-
-/** A tensor-typed graph input or output; without `dims` its rank is unknown too. */
-export function tensorValueInfo(name: string, elemType: DataType, dims?: DimInit[]): ValueInfoInit {
-  const shape = dims ? { shape: { dim: dims.map(dimension) } } : {};
-  return { name, type: { value: { case: "tensorType", value: { elemType, ...shape } } } };
-}
-
-function dimension(dim: DimInit) {
-  if (dim === null) return {};
-  return typeof dim === "number"
-    ? { value: { case: "dimValue" as const, value: BigInt(dim) } }
-    : { value: { case: "dimParam" as const, value: dim } };
-}
-
 export function buildMlp(spec: MlpSpec): Uint8Array {
   validateLayers(spec.layers);
-  const nodes: NodeInit[] = [];
-  const initializers: TensorInit[] = [];
-  let current = spec.inputName;
-  // Every intermediate value gets a fresh name; the last node writes straight to outputName.
-  const finalNodeIndex = spec.layers.length * 2 - 2 + (spec.softmaxOutput ? 1 : 0);
-  const emit = (opType: string, inputs: string[], name: string, attribute: AttributeInit[] = []) => {
-    const output = nodes.length === finalNodeIndex ? spec.outputName : `${name}_output`;
-    nodes.push({ opType, input: inputs, output: [output], name, attribute });
-    current = output;
+  const graph = new GraphBuilder({
+    opset: spec.opset,
+    graphName: "mlp",
+    irVersion: 8,
+    producerName: spec.producerName,
+    docString: spec.docString ?? "",
+  });
+  let current = graph.input(spec.inputName, "float32", [BATCH_DIM, spec.layers[0]!.inFeatures]);
+  const emit = (opType: string, inputs: string[], name: string, attributes: Record<string, AttributeValue> = {}) => {
+    current = graph.node(opType, inputs, attributes, { name })[0]!;
   };
 
   spec.layers.forEach((layer, index) => {
-    const weightName = `layer${index}.weight`;
-    const biasName = `layer${index}.bias`;
-    initializers.push(
-      floatTensor(weightName, [layer.inFeatures, layer.outFeatures], layer.weights),
-      floatTensor(biasName, [layer.outFeatures], layer.bias),
-    );
-    emit("Gemm", [current, weightName, biasName], `layer${index}/Gemm`);
+    const weights = graph.initializer(`layer${index}.weight`, layer.weights, [layer.inFeatures, layer.outFeatures]);
+    const bias = graph.initializer(`layer${index}.bias`, layer.bias, [layer.outFeatures]);
+    emit("Gemm", [current, weights, bias], `layer${index}/Gemm`);
     if (index < spec.layers.length - 1)
       emit(ACTIVATION_OP[spec.activation], [current], `layer${index}/${ACTIVATION_OP[spec.activation]}`);
   });
-  if (spec.softmaxOutput) emit("Softmax", [current], "Softmax", [{ name: "axis", type: AttributeType.INT, i: -1n }]);
+  if (spec.softmaxOutput) emit("Softmax", [current], "Softmax", { axis: -1n });
 
-  const firstLayer = spec.layers[0]!;
-  const lastLayer = spec.layers[spec.layers.length - 1]!;
-  return encodeModel({
-    irVersion: BigInt(IR_VERSION),
-    opsetImport: [{ domain: "", version: BigInt(spec.opset ?? DEFAULT_OPSET) }],
-    producerName: spec.producerName ?? "modelyard",
-    docString: spec.docString ?? "",
-    graph: {
-      name: "mlp",
-      node: nodes,
-      initializer: initializers,
-      input: [tensorValueInfo(spec.inputName, DataType.FLOAT, [BATCH_DIM, firstLayer.inFeatures])],
-      output: [tensorValueInfo(spec.outputName, DataType.FLOAT, [BATCH_DIM, lastLayer.outFeatures])],
-    },
-  });
+  // The last node's output is renamed to outputName: the graph has no trailing Identity.
+  graph.output(current, "float32", [BATCH_DIM, spec.layers[spec.layers.length - 1]!.outFeatures], spec.outputName);
+  return graph.toBytes();
 }
 
 function validateLayers(layers: MlpLayer[]): void {
@@ -117,14 +77,6 @@ function validateLayers(layers: MlpLayer[]): void {
       );
     }
   });
-}
-
-/** float32 initializer stored as little-endian raw_data (written explicitly, whatever the host's byte order). */
-function floatTensor(name: string, dims: number[], values: Float32Array): TensorInit {
-  const rawData = new Uint8Array(values.length * 4);
-  const view = new DataView(rawData.buffer);
-  values.forEach((value, index) => view.setFloat32(index * 4, value, true));
-  return { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData };
 }
 
 /** mulberry32: tiny, fast, deterministic; plenty for reproducible benchmark weights. */

@@ -10,16 +10,18 @@ export {
   type TensorSpec,
 } from "./inspect";
 export { checkGraph } from "./check";
+export { buildMlp, randomMlp, randomMlpLayers, mulberry32, type MlpLayer, type MlpSpec } from "./build";
 export {
-  buildMlp,
-  randomMlp,
-  randomMlpLayers,
-  mulberry32,
+  GraphBuilder,
+  foldTransposes,
   tensorValueInfo,
+  type AttributeValue,
   type DimInit,
-  type MlpLayer,
-  type MlpSpec,
-} from "./build";
+  type ElementType,
+  type GraphBuilderOptions,
+  type NodeOptions,
+  type TensorValues,
+} from "./graph-builder";
 export {
   AttributeType,
   DataLocation,
