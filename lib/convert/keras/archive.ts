@@ -95,7 +95,9 @@ export function unzipEntries(
   try {
     unzip.push(data, true);
   } catch (error) {
-    failure ??= new KerasModelError(`the archive is damaged: ${error instanceof Error ? error.message : String(error)}`);
+    failure ??= new KerasModelError(
+      `the archive is damaged: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (failure) throw failure;
   return entries;

@@ -150,7 +150,12 @@ function isObject(value: unknown): value is Json {
 
 /** Keras 3 names its own modules `keras`, `keras.layers`, `keras.src...`; tf.keras wrote none. */
 function isKerasModule(module: unknown): boolean {
-  return module === undefined || module === null || module === "keras" || (typeof module === "string" && module.startsWith("keras."));
+  return (
+    module === undefined ||
+    module === null ||
+    module === "keras" ||
+    (typeof module === "string" && module.startsWith("keras."))
+  );
 }
 
 /**
@@ -270,11 +275,19 @@ export function parseModel(value: unknown, where = "the model config"): KerasMod
       `${where} has class '${value.class_name}', not a Sequential or Functional model (subclassed models carry Python code and are refused)`,
     );
   }
-  refuseForeignObjects({ module: value.module, class_name: value.class_name, registered_name: value.registered_name }, String(value.name ?? where));
+  refuseForeignObjects(
+    { module: value.module, class_name: value.class_name, registered_name: value.registered_name },
+    String(value.name ?? where),
+  );
   // Keras 2.0–2.2 Sequential: config is the list of layers itself.
-  const config: Json = Array.isArray(value.config) ? { layers: value.config } : isObject(value.config) ? value.config : {};
+  const config: Json = Array.isArray(value.config)
+    ? { layers: value.config }
+    : isObject(value.config)
+      ? value.config
+      : {};
   if (!Array.isArray(config.layers)) throw new KerasModelError(`${where} has no list of layers`);
-  const name = typeof config.name === "string" ? config.name : typeof value.name === "string" ? value.name : value.class_name;
+  const name =
+    typeof config.name === "string" ? config.name : typeof value.name === "string" ? value.name : value.class_name;
   const layers = config.layers.map((layer, index) => parseLayer(layer, `layer ${index} of '${name}'`));
   if (kind === "Sequential") {
     return { kind, className: value.class_name, name, layers, inputs: [], outputs: [] };
@@ -296,7 +309,9 @@ function checkReferences(model: KerasModelGraph): void {
   const names = new Set(model.layers.map((layer) => layer.name));
   const check = (ref: TensorRef, context: string): void => {
     if (!names.has(ref.layer)) {
-      throw new KerasModelError(`model '${model.name}': ${context} refers to layer '${ref.layer}', which it does not have`);
+      throw new KerasModelError(
+        `model '${model.name}': ${context} refers to layer '${ref.layer}', which it does not have`,
+      );
     }
   };
   for (const ref of model.inputs) check(ref, "input_layers");

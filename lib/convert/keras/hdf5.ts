@@ -2,10 +2,11 @@ import h5wasm from "h5wasm/node";
 import { KerasModelError } from "./errors";
 
 /**
- * Keras HDF5 files read with h5wasm (HDF5 compiled to WebAssembly). h5wasm reports a truncated or
- * unreadable file as a failed open or a thrown Error, but a corrupt file can still make the WASM
- * module abort, after which it is unusable for the rest of the process: untrusted files are read in
- * a child process (these functions take a path and return plain data, so a child can call them).
+ * Keras HDF5 files read with h5wasm (HDF5 compiled to WebAssembly). h5wasm reports a truncated file
+ * as a failed open, but a damaged one can make HDF5 call abort() (about 1 in 15 files with random
+ * bytes changed in their first 4 KiB): the WASM module's state is then undefined, so this process
+ * reads no further file. Untrusted files are read in a child process that is discarded after such a
+ * failure; these functions take a path and return plain data (structured-clone safe) for that.
  */
 
 /** The 8 bytes every HDF5 file starts with (when its user block is empty, as Keras writes it). */
@@ -49,26 +50,41 @@ type H5File = InstanceType<typeof h5wasm.File>;
 type H5Group = InstanceType<typeof h5wasm.Group>;
 
 let ready: Promise<unknown> | undefined;
+let aborted = false;
+
 async function loadH5wasm(): Promise<void> {
+  if (aborted) {
+    // Not the file's fault: the reader's host must read each file in a process of its own.
+    throw new Error("the HDF5 reader aborted on an earlier file in this process and cannot be trusted again");
+  }
   ready ??= h5wasm.ready;
   await ready;
+}
+
+/** Whether HDF5 aborted in this process (a child process reading uploads should then exit). */
+export function hdf5ReaderAborted(): boolean {
+  return aborted;
 }
 
 /** Opens an HDF5 file read-only, runs `read` and always closes it; failures become KerasModelError. */
 async function withHdf5File<T>(filePath: string, what: string, read: (file: H5File) => T): Promise<T> {
   await loadH5wasm();
-  const file = new h5wasm.File(filePath, "r");
-  // h5wasm does not throw when HDF5 cannot open the file (truncated, damaged): the id is negative.
-  if (file.file_id < 0n) {
-    throw new KerasModelError(`${what} is damaged or truncated: HDF5 cannot open it`);
-  }
+  let file: H5File | undefined;
   try {
+    file = new h5wasm.File(filePath, "r");
+    // h5wasm does not throw when HDF5 cannot open the file (truncated, damaged): the id is negative.
+    if (file.file_id < 0n) {
+      file = undefined;
+      throw new KerasModelError(`${what} is damaged or truncated: HDF5 cannot open it`);
+    }
     return read(file);
   } catch (error) {
     if (error instanceof KerasModelError) throw error;
-    throw new KerasModelError(`${what} is damaged: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof WebAssembly.RuntimeError) aborted = true;
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new KerasModelError(`${what} is damaged: HDF5 could not read it (${detail})`);
   } finally {
-    file.close();
+    if (file && !aborted) file.close();
   }
 }
 

@@ -126,7 +126,9 @@ function attachKeras2Weights(model: KerasModelWithWeights, layerWeights: Map<str
   for (const [groupName, weights] of layerWeights) {
     const layer = topLevel.get(groupName);
     if (!layer) {
-      throw new KerasModelError(`the file stores weights for layer '${groupName}', which the model config does not have`);
+      throw new KerasModelError(
+        `the file stores weights for layer '${groupName}', which the model config does not have`,
+      );
     }
     if (!layer.model) {
       layer.weights = weights;
