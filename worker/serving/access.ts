@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { AppConfig } from "@/lib/config";
+import { isSameOrigin } from "@/lib/http/cross-site";
 import { hostName, isAllowedHost } from "@/lib/http/origins";
 import { quoted } from "./messages";
 import { HttpError, type CorsGrant } from "./responses";
@@ -35,11 +36,6 @@ export function checkHost(req: IncomingMessage, path: string, access: ServingAcc
   );
 }
 
-const isSameOrigin = (origin: string, req: IncomingMessage) => {
-  const host = req.headers.host?.toLowerCase();
-  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
-};
-
 /** The CORS grant for the request's Origin, when it is configured; null for requests without one. */
 export function corsGrantOf(req: IncomingMessage, access: ServingAccess): CorsGrant | null {
   const origin = req.headers.origin?.toLowerCase();
@@ -64,7 +60,8 @@ const crossSiteRefusal = (origin: string | undefined) =>
 export function checkCrossSitePost(req: IncomingMessage, grant: CorsGrant | null): void {
   if (grant) return;
   const origin = req.headers.origin?.toLowerCase();
-  if (origin !== undefined && !isSameOrigin(origin, req)) throw crossSiteRefusal(origin);
+  const host = req.headers.host;
+  if (origin !== undefined && (host === undefined || !isSameOrigin(origin, host))) throw crossSiteRefusal(origin);
   if (origin === undefined && req.headers["sec-fetch-site"] === "cross-site") throw crossSiteRefusal(undefined);
 }
 
