@@ -143,17 +143,22 @@ function threadCarrier(data: SessionThreadData, { heapMb }: SessionThreadOptions
     offMessage: (listener) => worker.off("message", listener),
     onEnd: (listener) => {
       // 'error' (out of memory, an uncaught exception) comes before 'exit'; the first one says why.
-      let ended = false;
-      const end = (how: SessionEnd) => {
-        if (!ended) listener(how);
-        ended = true;
-      };
+      const end = firstEndOnly(listener);
       worker.on("error", end);
       worker.on("exit", (exitCode) => end({ exitCode }));
     },
     terminate: async () => {
       await worker.terminate();
     },
+  };
+}
+
+/** A session's end can be reported by more than one event; the listener hears only the first. */
+function firstEndOnly(listener: (how: SessionEnd) => void): (how: SessionEnd) => void {
+  let ended = false;
+  return (how) => {
+    if (!ended) listener(how);
+    ended = true;
   };
 }
 
@@ -177,11 +182,7 @@ function processCarrier(data: SessionThreadData, { heapMb }: SessionThreadOption
     onMessage: (listener) => child.on("message", listener),
     offMessage: (listener) => child.off("message", listener),
     onEnd: (listener) => {
-      let ended = false;
-      const end = (how: SessionEnd) => {
-        if (!ended) listener(how);
-        ended = true;
-      };
+      const end = firstEndOnly(listener);
       // Once the process exists its end is 'close' (a send to a dead one errors too, saying less).
       child.on("error", (error) => child.pid === undefined && end(error));
       // 'close': stderr has been read to its end, so an out-of-memory report is in it.
